@@ -129,7 +129,8 @@ fuzz: deps
 	$(MAKE) O=build/fuzz FUZZ=1 fuzz-bin
 	FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh build/fuzz
 
-bench: deps all
+bench: all
+	sh scripts/deps.sh --bench
 	sh bench/run.sh
 
 format:

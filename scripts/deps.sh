@@ -1,6 +1,7 @@
 #!/bin/sh
 # Install the Debian packages ipsecd needs to build and test, and only the
 # ones that are missing.  Idempotent: a second run installs nothing.
+# --bench also installs what `make bench` compares against.
 set -eu
 
 # package: why
@@ -24,7 +25,16 @@ strongswan-swanctl:reference peer control
 libcharon-extra-plugins:reference peer userspace ESP (kernel-libipsec)
 libstrongswan-extra-plugins:reference peer curve25519 and chapoly
 libstrongswan-standard-plugins:reference peer openssl plugin
+strongswan-pki:reference peer certificates
+iperf3:throughput through tunnels
 "
+if [ "${1:-}" = "--bench" ]; then
+	PKGS="$PKGS
+wireguard-go:benchmark peer (userspace WireGuard)
+wireguard-tools:configures wireguard-go
+openssl:random keys for benchmark configs
+"
+fi
 
 missing=""
 IFS='

@@ -36,6 +36,17 @@ int crypto_init(void);
 /* Release what crypto_init fetched. */
 void crypto_fini(void);
 
+/*
+ * Internal to src/crypto (fetch.c): the algorithms crypto_init() fetched,
+ * by OpenSSL name ("AES-128-GCM", "HMAC").  Borrowed, valid until
+ * crypto_fini(); NULL if the provider lacks it.  Calls crypto_init()
+ * lazily (thread-safe) if nobody did.  Not for use outside src/crypto.
+ */
+struct evp_cipher_st;
+struct evp_mac_st;
+const struct evp_cipher_st *crypto_cipher(const char *name);
+struct evp_mac_st *crypto_mac(const char *name);
+
 /* Random bytes from OpenSSL's DRBG.  0 or ERR_CRYPTO. */
 int crypto_random(void *buf, size_t len);
 /* Wipe memory the compiler may not optimise away. */
@@ -97,6 +108,9 @@ const struct encr_alg *encr_ctx_alg(const struct encr_ctx *c);
  * encrypted (RFC 4543 §3): it is taken as AAD after aad and copied to out.
  * aead_open returns ERR_AUTH if the tag does not verify; out is then
  * unspecified and must not be used.
+ * GMAC adds nothing to aad itself: for ESP the caller passes
+ * aad = SPI || [seq_hi] || seq || IV (RFC 4543 §3.3), so the MAC covers
+ * aad || payload.  The tag is alg->icv_len bytes.
  */
 int aead_seal(struct encr_ctx *c, const uint8_t *iv, const uint8_t *aad,
 	      size_t aad_len, const uint8_t *in, size_t len, uint8_t *out,
@@ -188,8 +202,9 @@ const struct prf_alg *prf_at(size_t i);
 
 /*
  * out = prf(key, data), alg->out_len bytes.  Any key length: HMAC takes
- * it as is; AES-XCBC-PRF-128 (RFC 4434 §2) and AES-CMAC-PRF-128
- * (RFC 4615 §3) pad short keys with zeros and hash long ones.
+ * it as is; AES-XCBC-PRF-128 (RFC 4434 §2) pads short keys with zeros
+ * and hashes long ones; AES-CMAC-PRF-128 (RFC 4615 §3) hashes every key
+ * that is not 16 bytes, short ones included.
  */
 int prf(const struct prf_alg *alg, const uint8_t *key, size_t key_len,
 	const uint8_t *data, size_t data_len, uint8_t *out);
