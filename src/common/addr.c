@@ -131,10 +131,21 @@ bool addr_equal(const struct ip_addr *a, const struct ip_addr *b)
 	return a->af == b->af && !memcmp(a->u.b, b->u.b, addr_len(a));
 }
 
+static int af_rank(sa_family_t af)
+{
+	return af == AF_INET ? 1 : af == AF_INET6 ? 2 : 0;
+}
+
 int addr_cmp(const struct ip_addr *a, const struct ip_addr *b)
 {
+	/*
+	 * Rank families (unset < v4 < v6) so that the order is total and
+	 * antisymmetric even when one side is AF_UNSPEC.
+	 */
+	if (af_rank(a->af) != af_rank(b->af))
+		return af_rank(a->af) < af_rank(b->af) ? -1 : 1;
 	if (a->af != b->af)
-		return a->af == AF_INET ? -1 : 1;
+		return a->af < b->af ? -1 : 1;
 	return memcmp(a->u.b, b->u.b, addr_len(a));
 }
 

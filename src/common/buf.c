@@ -20,7 +20,8 @@ static int take(struct buf *b, size_t n, const uint8_t **p)
 {
 	if (n > buf_left(b))
 		return ERR_SHORT;
-	*p = b->p + b->off;
+	/* An empty reader may have p == NULL; NULL + 0 is undefined in C. */
+	*p = b->p ? b->p + b->off : b->p;
 	b->off += n;
 	return 0;
 }
@@ -259,7 +260,8 @@ static int room(struct wbuf *w, size_t n, uint8_t **dst)
 		w->p = np;
 		w->cap = ncap;
 	}
-	*dst = w->p + w->len;
+	/* A fixed writer over NULL (cap 0) may still take n == 0. */
+	*dst = w->p ? w->p + w->len : w->p;
 	w->len = need;
 	return 0;
 }
@@ -291,9 +293,10 @@ int wbuf_put_u16(struct wbuf *w, uint16_t v)
 int wbuf_put_u24(struct wbuf *w, uint32_t v)
 {
 	if (v > 0xffffff) {
+		/* Like every put: the first error stays and is returned. */
 		if (!w->err)
 			w->err = ERR_OVERFLOW;
-		return ERR_OVERFLOW;
+		return w->err;
 	}
 	return put_be(w, v, 3);
 }

@@ -34,7 +34,8 @@ static inline size_t buf_left(const struct buf *b)
 /* Pointer to the next unread byte (borrowed; valid while p is). */
 static inline const uint8_t *buf_cur(const struct buf *b)
 {
-	return b->p + b->off;
+	/* An empty reader may hold NULL; NULL + 0 is undefined in C. */
+	return b->p ? b->p + b->off : b->p;
 }
 static inline size_t buf_pos(const struct buf *b)
 {
@@ -91,7 +92,7 @@ uint8_t *wbuf_steal(struct wbuf *w, size_t *len);
 int wbuf_reserve(struct wbuf *w, size_t n, size_t *at);
 static inline uint8_t *wbuf_at(struct wbuf *w, size_t at)
 {
-	return w->p + at;
+	return w->p ? w->p + at : w->p;
 }
 int wbuf_put_u8(struct wbuf *w, uint8_t v);
 int wbuf_put_u16(struct wbuf *w, uint16_t v);

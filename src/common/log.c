@@ -65,9 +65,17 @@ static int level_from_name(const char *s, size_t n, enum log_level *lvl)
 
 int log_parse_levels(const char *spec)
 {
-	enum log_level lvl;
+	enum log_level lvl, next[LS__COUNT];
 	const char *p = spec, *end, *eq;
 	int i;
+
+	/*
+	 * Parse into a copy and apply only if the whole spec is good: a typo
+	 * late in the list must not leave earlier parts half applied.
+	 */
+	if (!spec)
+		return ERR_INVAL;
+	memcpy(next, levels, sizeof(next));
 
 	while (*p) {
 		end = strchr(p, ',');
@@ -77,7 +85,8 @@ int log_parse_levels(const char *spec)
 		if (!eq) {
 			if (level_from_name(p, (size_t)(end - p), &lvl))
 				return ERR_INVAL;
-			log_set_all_levels(lvl);
+			for (i = 0; i < LS__COUNT; i++)
+				next[i] = lvl;
 		} else {
 			if (level_from_name(eq + 1, (size_t)(end - eq - 1),
 					    &lvl))
@@ -89,10 +98,11 @@ int log_parse_levels(const char *spec)
 					break;
 			if (i == LS__COUNT)
 				return ERR_INVAL;
-			levels[i] = lvl;
+			next[i] = lvl;
 		}
 		p = *end ? end + 1 : end;
 	}
+	memcpy(levels, next, sizeof(levels));
 	return 0;
 }
 
@@ -119,9 +129,18 @@ void log_msg(enum log_level lvl, enum log_sub sub, const char *fmt, ...)
 	va_end(ap);
 	if (m < 0)
 		return;
-	n += m;
-	if ((size_t)n > sizeof(line) - 2)
-		n = sizeof(line) - 2;
+	/* Cut to the buffer, leaving room for the newline. */
+	if ((size_t)m > sizeof(line) - 2 - (size_t)n)
+		m = (int)(sizeof(line) - 2 - (size_t)n);
+	m += n;
+	/*
+	 * One call is one line: a newline or other control byte in a
+	 * peer-supplied string (an identity, a name) must not forge or
+	 * split log lines.
+	 */
+	for (; n < m; n++)
+		if ((unsigned char)line[n] < 0x20 || line[n] == 0x7f)
+			line[n] = '?';
 	line[n++] = '\n';
 	/* One write per line; a failed log write has nowhere to be logged. */
 	if (write(log_fd, line, (size_t)n) < 0)
