@@ -88,7 +88,7 @@ $(DAEMON): $(call obj,$(DAEMON_SRCS)) $(LIB)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_CORE)
 
 $(CLI): $(call obj,$(CLI_SRCS)) $(LIB)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_CORE)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_CORE) $(shell pkg-config --libs libcjson)
 
 $(O)/tests/%: $(O)/obj/tests/unit/%.o $(call obj,$(UNIT_HELPERS)) $(LIB)
 	@mkdir -p $(@D)
@@ -102,7 +102,12 @@ $(KAT_BIN): $(call obj,$(KAT_SRCS)) $(LIB)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_CORE) $(TEST_LIBS)
 
 unit: $(UNIT_BINS)
+ifeq ($(FUZZ),1)
 fuzz-bin: $(FUZZ_BINS)
+else
+fuzz-bin:
+	@echo "fuzz targets need the libFuzzer variant: make O=build/fuzz FUZZ=1 fuzz-bin" >&2; exit 2
+endif
 kat-bin: $(if $(KAT_SRCS),$(KAT_BIN))
 
 deps:
@@ -114,10 +119,10 @@ check: deps
 	$(MAKE) all unit kat-bin
 	$(MAKE) O=build/san SAN=1 unit kat-bin
 	$(MAKE) O=build/fuzz FUZZ=1 fuzz-bin
-	sh tests/run.sh
+	bash tests/run.sh
 
 demo: deps all
-	sh scripts/demo.sh
+	bash scripts/demo.sh
 
 VECTORS ?=
 kat: kat-bin
@@ -131,7 +136,7 @@ fuzz: deps
 
 bench: all
 	sh scripts/deps.sh --bench
-	sh bench/run.sh
+	bash bench/run.sh
 
 format:
 	clang-format -i $(LIB_SRCS) $(DAEMON_SRCS) $(CLI_SRCS) \
