@@ -1,10 +1,38 @@
 /* SPDX-License-Identifier: MIT */
-/* ipsecd: the IPsec daemon. */
+/*
+ * ipsecd: the IPsec daemon.  Today it loads static SAs and policies
+ * (manual keying, docs/manual-keying.md) into the userspace data plane
+ * and runs the control event loop: epoll over a signalfd (SIGINT/SIGTERM
+ * stop cleanly, SIGUSR1 logs SA counters), a 1-second timerfd (lifetimes,
+ * NAT keepalives) and the data plane's event fd.
+ */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
 
+#include "common/err.h"
 #include "common/log.h"
+#include "config/ini.h"
+#include "config/manual.h"
+#include "crypto/crypto.h"
+#include "dataplane/dp_user.h"
+
+struct daemon {
+	struct manual_cfg *cfg;
+	struct dp *dp;
+	const struct dp_ops *ops;
+	int ep, sig_fd, timer_fd;
+	bool pid_written;
+};
 
 static void usage(FILE *f)
 {
@@ -17,9 +45,227 @@ static void usage(FILE *f)
 		"  -V         print the version\n");
 }
 
+static const char *dir_str(enum sa_dir d)
+{
+	return d == SA_DIR_OUT ? "out" : "in";
+}
+
+/*
+ * Events from the data plane.  Manual SAs cannot be rekeyed: a soft
+ * expire is only logged, a hard expire already removed the SA
+ * (RFC 4301 §4.4.2.1); an acquire means a policy has no SA configured.
+ */
+static void on_event(const struct dp_event *ev, void *arg)
+{
+	char sb[ADDR_STRLEN], db[ADDR_STRLEN];
+
+	switch (ev->type) {
+	case DP_EV_ACQUIRE:
+		log_warn(LS_MAIN, "acquire: policy %u (reqid %u) has no SA "
+			 "for %s -> %s; manual keying cannot create one",
+			 ev->policy_id, ev->reqid,
+			 addr_fmt(&ev->src, sb, sizeof(sb)),
+			 addr_fmt(&ev->dst, db, sizeof(db)));
+		break;
+	case DP_EV_SOFT_EXPIRE:
+		log_warn(LS_MAIN, "SA spi 0x%08x reached its soft lifetime "
+			 "(manual SA: not rekeyed)", ev->spi);
+		break;
+	case DP_EV_HARD_EXPIRE:
+		log_warn(LS_MAIN, "SA spi 0x%08x reached its hard lifetime "
+			 "and was deleted", ev->spi);
+		break;
+	}
+}
+
+/* TUN MTU: the path MTU minus the largest outbound SA overhead. */
+static unsigned tun_mtu(const struct manual_cfg *c)
+{
+	unsigned worst = 0, o;
+	size_t i;
+
+	for (i = 0; i < c->n_sas; i++) {
+		if (c->sas[i].p.dir != SA_DIR_OUT)
+			continue;
+		o = dp_sa_overhead(&c->sas[i].p);
+		if (o > worst)
+			worst = o;
+	}
+	if (!worst)
+		worst = dp_max_overhead();
+	return c->d.path_mtu - worst;
+}
+
+static int install(struct daemon *d)
+{
+	struct manual_cfg *c = d->cfg;
+	struct manual_policy *mp;
+	const struct ip_addr *src;
+	char pb[PREFIX_STRLEN];
+	size_t i;
+	int r;
+
+	for (i = 0; i < c->n_sas; i++) {
+		r = d->ops->add_sa(d->dp, &c->sas[i].p);
+		if (r) {
+			log_err(LS_MAIN, "[sa %s]: cannot install: %s",
+				c->sas[i].name, err_str(r));
+			return r;
+		}
+		log_info(LS_MAIN, "SA %s: %s spi 0x%08x %s reqid %u",
+			 c->sas[i].name,
+			 c->sas[i].p.proto == IPSEC_PROTO_AH ? "ah" : "esp",
+			 c->sas[i].p.spi, dir_str(c->sas[i].p.dir),
+			 c->sas[i].p.reqid);
+	}
+	/* The data plane copied the keys into its contexts. */
+	manual_wipe_keys(c);
+	for (i = 0; i < c->n_pols; i++) {
+		mp = &c->pols[i];
+		r = d->ops->add_policy(d->dp, &mp->p);
+		if (r) {
+			log_err(LS_MAIN, "[policy %s]: cannot install: %s",
+				mp->name, err_str(r));
+			return r;
+		}
+		if (mp->p.dir != SA_DIR_OUT || mp->p.action == POLICY_DROP)
+			continue;
+		/* Route the protected destination into TUN.  Transport
+		 * mode: prefer the SA's local address as source, so the
+		 * packet matches the policy (RFC 4301 §4.1). */
+		src = mp->mode == IPSEC_MODE_TRANSPORT && mp->local.af ?
+		      &mp->local : NULL;
+		r = dp_route_add(d->dp, &mp->p.dst.net, src);
+		if (r)
+			return r;
+		log_info(LS_MAIN, "route %s via %s",
+			 prefix_fmt(&mp->p.dst.net, pb, sizeof(pb)),
+			 dp_ifname(d->dp));
+	}
+	return 0;
+}
+
+static int write_pid(struct daemon *d)
+{
+	char buf[32];
+	int fd, n;
+
+	if (!d->cfg->d.pid_file[0])
+		return 0;
+	fd = open(d->cfg->d.pid_file, O_WRONLY | O_CREAT | O_TRUNC |
+		  O_CLOEXEC, 0644);
+	if (fd < 0) {
+		log_err(LS_MAIN, "pid file %s: %s", d->cfg->d.pid_file,
+			strerror(errno));
+		return ERR_IO;
+	}
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (write(fd, buf, (size_t)n) != n) {
+		close(fd);
+		return ERR_IO;
+	}
+	close(fd);
+	d->pid_written = true;
+	return 0;
+}
+
+static int setup_loop(struct daemon *d)
+{
+	struct itimerspec its = { { 1, 0 }, { 1, 0 } };
+	struct epoll_event ev = { .events = EPOLLIN };
+	sigset_t ss;
+
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGINT);
+	sigaddset(&ss, SIGTERM);
+	sigaddset(&ss, SIGUSR1);
+	sigaddset(&ss, SIGHUP);
+	/* Block before workers start so they inherit the mask. */
+	if (pthread_sigmask(SIG_BLOCK, &ss, NULL))
+		return ERR_IO;
+	signal(SIGPIPE, SIG_IGN);
+	d->sig_fd = signalfd(-1, &ss, SFD_CLOEXEC | SFD_NONBLOCK);
+	d->timer_fd = timerfd_create(CLOCK_MONOTONIC,
+				     TFD_CLOEXEC | TFD_NONBLOCK);
+	d->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (d->sig_fd < 0 || d->timer_fd < 0 || d->ep < 0 ||
+	    timerfd_settime(d->timer_fd, 0, &its, NULL) < 0)
+		return ERR_IO;
+	ev.data.fd = d->sig_fd;
+	if (epoll_ctl(d->ep, EPOLL_CTL_ADD, d->sig_fd, &ev) < 0)
+		return ERR_IO;
+	ev.data.fd = d->timer_fd;
+	if (epoll_ctl(d->ep, EPOLL_CTL_ADD, d->timer_fd, &ev) < 0)
+		return ERR_IO;
+	ev.data.fd = dp_event_fd(d->dp);
+	if (epoll_ctl(d->ep, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0)
+		return ERR_IO;
+	return 0;
+}
+
+/* The control loop; returns when told to stop. */
+static void run(struct daemon *d)
+{
+	struct epoll_event evs[8];
+	struct signalfd_siginfo si;
+	uint64_t ticks;
+	int n, i;
+
+	for (;;) {
+		n = epoll_wait(d->ep, evs, 8, -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			log_err(LS_MAIN, "epoll_wait: %s", strerror(errno));
+			return;
+		}
+		for (i = 0; i < n; i++) {
+			if (evs[i].data.fd == d->timer_fd) {
+				if (read(d->timer_fd, &ticks,
+					 sizeof(ticks)) > 0)
+					dp_tick(d->dp);
+			} else if (evs[i].data.fd == d->sig_fd) {
+				if (read(d->sig_fd, &si, sizeof(si)) !=
+				    sizeof(si))
+					continue;
+				if (si.ssi_signo == SIGUSR1) {
+					dp_log_stats(d->dp);
+					continue;
+				}
+				if (si.ssi_signo == SIGHUP)
+					continue;
+				log_info(LS_MAIN, "signal %u: stopping",
+					 si.ssi_signo);
+				return;
+			} else {
+				dp_dispatch_events(d->dp);
+			}
+		}
+	}
+}
+
+static int load_config(const char *path, struct manual_cfg **out)
+{
+	struct ini *ini = NULL;
+	int r;
+
+	r = ini_load(path, &ini);
+	if (!r)
+		r = manual_load(ini, out);
+	ini_free(ini);
+	if (r)
+		log_err(LS_MAIN, "%s: configuration has errors; not starting",
+			path);
+	return r;
+}
+
 int main(int argc, char **argv)
 {
-	int c;
+	const char *conf = "/etc/ipsecd/ipsecd.conf";
+	struct daemon d = { .ep = -1, .sig_fd = -1, .timer_fd = -1 };
+	struct dp_config dc;
+	bool fg = false;
+	int c, r, rc = 1;
 
 	while ((c = getopt(argc, argv, "c:fS:d:Vh")) != -1) {
 		switch (c) {
@@ -37,14 +283,71 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'c':
+			conf = optarg;
+			break;
 		case 'f':
+			fg = true;
+			break;
 		case 'S':
+			/* The control socket comes with the ctl module. */
 			break;
 		default:
 			usage(stderr);
 			return 2;
 		}
 	}
-	usage(stderr);
-	return 2;
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (crypto_init()) {
+		log_err(LS_MAIN, "crypto init failed");
+		return 1;
+	}
+	if (load_config(conf, &d.cfg))
+		goto out;
+	if (!fg && daemon(0, 0) < 0) {
+		log_err(LS_MAIN, "daemon: %s", strerror(errno));
+		goto out;
+	}
+	memset(&dc, 0, sizeof(dc));
+	dc.tun = d.cfg->d.tun;
+	dc.path_mtu = d.cfg->d.path_mtu;
+	dc.tun_mtu = tun_mtu(d.cfg);
+	dc.workers = d.cfg->d.workers;
+	dc.route_table = d.cfg->d.route_table;
+	dc.fwmark = d.cfg->d.fwmark;
+	dc.natt_port = d.cfg->d.natt_port;
+	dc.keepalive_s = d.cfg->d.keepalive_s;
+	dc.no_offload = !d.cfg->d.offload;
+	r = dp_new(&dc, &d.dp);
+	if (r)
+		goto out;
+	d.ops = dp_get_ops(d.dp);
+	dp_set_event_cb(d.dp, on_event, &d);
+	if (install(&d) || setup_loop(&d) || write_pid(&d))
+		goto out;
+	r = dp_start(d.dp);
+	if (r)
+		goto out;
+	log_info(LS_MAIN, "ipsecd %s running: %zu SAs, %zu policies on %s",
+		 IPSECD_VERSION, d.cfg->n_sas, d.cfg->n_pols,
+		 dp_ifname(d.dp));
+	run(&d);
+	rc = 0;
+out:
+	if (d.dp)
+		dp_stop(d.dp);
+	dp_free(d.dp);
+	if (d.pid_written)
+		unlink(d.cfg->d.pid_file);
+	manual_free(d.cfg);
+	if (d.ep >= 0)
+		close(d.ep);
+	if (d.sig_fd >= 0)
+		close(d.sig_fd);
+	if (d.timer_fd >= 0)
+		close(d.timer_fd);
+	crypto_fini();
+	return rc;
 }

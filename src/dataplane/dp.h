@@ -48,4 +48,15 @@ struct dp_ops {
 			 enum sa_dir dir, struct sa_stats *out);
 };
 
+/* ---- Additions: instance-level calls every data plane provides ---- */
+
+/* The instance's operations table (borrowed, static). */
+const struct dp_ops *dp_get_ops(const struct dp *dp);
+/*
+ * Register the event callback.  Events are queued by the workers and
+ * delivered on the control thread, from dp_dispatch_events() (see
+ * dp_user.h); cb NULL drops them.
+ */
+void dp_set_event_cb(struct dp *dp, dp_event_cb cb, void *arg);
+
 #endif
