@@ -86,10 +86,10 @@ ipsecd_up() {
 		    bench/ipsecd-static.conf.in >"$conf"
 		chmod 600 "$conf"
 	done
-	ip netns exec "$NS_A" "$ROOT/build/ipsecd" -f -c "$PEER_STATE/ipsecd-a.conf" \
+	ip netns exec "$NS_A" "$ROOT/build/ipsecd" -f -c "$PEER_STATE/ipsecd-a.conf" -S "$PEER_STATE/a.sock" \
 		>"$OUT/ipsecd-a.log" 2>&1 &
 	PEER_PIDS+=($!)
-	ip netns exec "$NS_B" "$ROOT/build/ipsecd" -f -c "$PEER_STATE/ipsecd-b.conf" \
+	ip netns exec "$NS_B" "$ROOT/build/ipsecd" -f -c "$PEER_STATE/ipsecd-b.conf" -S "$PEER_STATE/b.sock" \
 		>"$OUT/ipsecd-b.log" 2>&1 &
 	PEER_PIDS+=($!)
 	local i

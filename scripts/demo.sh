@@ -3,7 +3,7 @@
 [ -z "${BASH_VERSION:-}" ] && exec bash "$0" "$@"
 # scripts/demo.sh (make demo): two ipsecd with static keys (manual keying,
 # docs/manual-keying.md) in two network namespaces, a ping through the
-# ESP tunnel, the SA counters (SIGUSR1), then cleanup by PID and by
+# ESP tunnel, the SA counters (ipsecctl status), then cleanup by PID and by
 # namespace name.  Until IKE exists, this is the end-to-end demo.
 #
 #   netns A  198.51.100.1 (lo)                netns B  203.0.113.1 (lo)
@@ -83,11 +83,10 @@ sleep 0.3
 tl_stop "$CAP"
 echo "== on the wire (veth of A):"
 tcpdump -r "$TL_TMP/wire.pcap" -n 2>/dev/null | head -8 | sed 's/^/   /'
-echo "== SA counters (SIGUSR1):"
-kill -USR1 "$PA" "$PB"
-sleep 0.3
-grep -h "\[dp\] SA " "$TL_TMP/a.log" | sed 's/^.*\[dp\] /   A: /'
-grep -h "\[dp\] SA " "$TL_TMP/b.log" | sed 's/^.*\[dp\] /   B: /'
+echo "== ipsecctl status on A:"
+build/ipsecctl -S "$(tl_sock "$A")" status | sed 's/^/   /'
+echo "== ipsecctl status on B:"
+build/ipsecctl -S "$(tl_sock "$B")" status | sed 's/^/   /'
 echo "== stopping (by PID), deleting namespaces $A $B"
 if [ $rc -eq 0 ]; then echo "RESULT: PASS"; else echo "RESULT: FAIL"; fi
 exit $rc

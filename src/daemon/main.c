@@ -4,7 +4,8 @@
  * (manual keying, docs/manual-keying.md) into the userspace data plane
  * and runs the control event loop: epoll over a signalfd (SIGINT/SIGTERM
  * stop cleanly, SIGUSR1 logs SA counters), a 1-second timerfd (lifetimes,
- * NAT keepalives) and the data plane's event fd.
+ * NAT keepalives), the data plane's event fd and the control socket
+ * (docs/ctl.md; commands in control.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,15 +25,9 @@
 #include "config/ini.h"
 #include "config/manual.h"
 #include "crypto/crypto.h"
+#include "daemon/daemon.h"
 #include "dataplane/dp_user.h"
-
-struct daemon {
-	struct manual_cfg *cfg;
-	struct dp *dp;
-	const struct dp_ops *ops;
-	int ep, sig_fd, timer_fd;
-	bool pid_written;
-};
+#include "esp/sad.h"
 
 static void usage(FILE *f)
 {
@@ -200,6 +195,9 @@ static int setup_loop(struct daemon *d)
 	ev.data.fd = dp_event_fd(d->dp);
 	if (epoll_ctl(d->ep, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0)
 		return ERR_IO;
+	ev.data.fd = ctl_server_fd(d->ctl);
+	if (epoll_ctl(d->ep, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0)
+		return ERR_IO;
 	return 0;
 }
 
@@ -237,6 +235,8 @@ static void run(struct daemon *d)
 				log_info(LS_MAIN, "signal %u: stopping",
 					 si.ssi_signo);
 				return;
+			} else if (evs[i].data.fd == ctl_server_fd(d->ctl)) {
+				ctl_server_handle(d->ctl);
 			} else {
 				dp_dispatch_events(d->dp);
 			}
@@ -262,6 +262,7 @@ static int load_config(const char *path, struct manual_cfg **out)
 int main(int argc, char **argv)
 {
 	const char *conf = "/etc/ipsecd/ipsecd.conf";
+	const char *sock_path = CTL_DEFAULT_SOCKET;
 	struct daemon d = { .ep = -1, .sig_fd = -1, .timer_fd = -1 };
 	struct dp_config dc;
 	bool fg = false;
@@ -289,7 +290,7 @@ int main(int argc, char **argv)
 			fg = true;
 			break;
 		case 'S':
-			/* The control socket comes with the ctl module. */
+			sock_path = optarg;
 			break;
 		default:
 			usage(stderr);
@@ -306,6 +307,10 @@ int main(int argc, char **argv)
 	}
 	if (load_config(conf, &d.cfg))
 		goto out;
+	/* Before daemon(): "another ipsecd runs" must reach the terminal. */
+	if (ctl_server_new(sock_path, daemon_ctl_handlers, &d, &d.ctl))
+		goto out;
+	d.started = ipsec_now_s();
 	if (!fg && daemon(0, 0) < 0) {
 		log_err(LS_MAIN, "daemon: %s", strerror(errno));
 		goto out;
@@ -339,6 +344,7 @@ out:
 	if (d.dp)
 		dp_stop(d.dp);
 	dp_free(d.dp);
+	ctl_server_free(d.ctl);
 	if (d.pid_written)
 		unlink(d.cfg->d.pid_file);
 	manual_free(d.cfg);

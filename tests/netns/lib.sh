@@ -104,13 +104,20 @@ tl_stop() {
 	return 0
 }
 
+# tl_sock NS: the control socket of the ipsecd in NS (namespaces share
+# the file system, so each daemon needs its own).
+tl_sock() {
+	echo "$TL_TMP/$1.sock"
+}
+
 # tl_ipsecd NS CONF LOG: start ipsecd, wait until its TUN device is up.
 # Sets TL_BG_PID.  Fails if the daemon exits or the device never shows.
 tl_ipsecd() {
 	local ns=$1 conf=$2 log=$3 tun i
 	tun=$(sed -n 's/^[[:space:]]*tun[[:space:]]*=[[:space:]]*\([^[:space:];#]*\).*/\1/p' "$conf" | head -n1)
 	tun=${tun:-ipsec0}
-	tl_bg "$ns" "$log" "$IPSECD" -f -c "$conf" ${IPSECD_DEBUG:+-d debug}
+	tl_bg "$ns" "$log" "$IPSECD" -f -c "$conf" -S "$(tl_sock "$ns")" \
+		${IPSECD_DEBUG:+-d debug}
 	for i in $(seq 1 50); do
 		if ! kill -0 "$TL_BG_PID" 2>/dev/null; then
 			echo "# ipsecd in $ns exited:" >&2

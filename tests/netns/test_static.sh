@@ -239,6 +239,8 @@ scenario() {
 	tl_check "$title: ping B -> A through the SA" \
 		nsping "$B" "$b_in" "$a_in" "$d/ping-ba.txt"
 	grep -h rtt "$d/ping-ab.txt" | sed 's/^/# A->B /'
+	tl_check "$title: ipsecctl status shows both SAs of A carrying packets" \
+		status_counts "$A"
 	sleep 0.2
 	tl_stop "$cap"
 	if [ "$TCP" = 1 ]; then
@@ -333,7 +335,7 @@ config_errors() {
 	dst = 203.0.113.0/24
 	sa = y
 	CONF
-	"$IPSECD" -f -c "$f" >"$log" 2>&1
+	"$IPSECD" -f -c "$f" -S "$TL_TMP/err.sock" >"$log" 2>&1
 	rc=$?
 	tl_check "bad config: ipsecd refuses to start" [ $rc -ne 0 ]
 	tl_check "bad config: each error names file:line" \
@@ -342,10 +344,22 @@ config_errors() {
 	chmod 644 "$TL_TMP/k644"
 	printf '[sa x]\nsrc = 192.0.2.10\ndst = 192.0.2.20\nspi = 0x1000\ndir = out\nenc = aes128gcm16\nenc_key = file:%s\n' \
 		"$TL_TMP/k644" >"$f"
-	"$IPSECD" -f -c "$f" >"$log" 2>&1
+	"$IPSECD" -f -c "$f" -S "$TL_TMP/err.sock" >"$log" 2>&1
 	rc=$?
 	tl_check "key file readable by others is refused" \
 		[ $rc -ne 0 -a "$(grep -c 'chmod 600' "$log")" -ge 1 ]
+}
+
+# status_counts NS: the JSON status of NS's daemon lists its two static
+# SAs, and each has carried packets (the pings above).
+status_counts() {
+	"$TL_ROOT/build/ipsecctl" -S "$(tl_sock "$1")" status --json |
+		python3 -c '
+import json, sys
+sas = json.load(sys.stdin)["static_sas"]
+assert len(sas) == 2, sas
+assert all(sa["packets"] > 0 for sa in sas), sas
+'
 }
 
 want 0 && config_errors
