@@ -51,6 +51,13 @@ struct evp_mac_st *crypto_mac(const char *name);
 int crypto_random(void *buf, size_t len);
 /* Wipe memory the compiler may not optimise away. */
 void crypto_wipe(void *p, size_t len);
+/*
+ * out = digest name ("SHA1", "SHA256") of data, exactly out_len bytes
+ * (ERR_INVAL if that is not the digest's size).  For protocol
+ * identifiers such as NAT detection hashes (RFC 7296 §2.23), not keys.
+ */
+int crypto_digest(const char *name, const void *data, size_t len,
+		  uint8_t *out, size_t out_len);
 /* Constant-time compare: true if equal. */
 bool crypto_memeq(const void *a, const void *b, size_t len);
 
