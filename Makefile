@@ -43,10 +43,11 @@ endif
 OPENSSL_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcrypto 2>/dev/null)
 OPENSSL_LIBS := $(shell $(PKG_CONFIG) --libs libcrypto 2>/dev/null || echo -lcrypto)
 MNL_LIBS := $(shell $(PKG_CONFIG) --libs libmnl 2>/dev/null || echo -lmnl)
+NFT_LIBS := $(shell $(PKG_CONFIG) --libs libnftables 2>/dev/null || echo -lnftables)
 TEST_LIBS := $(shell $(PKG_CONFIG) --libs cmocka libcjson 2>/dev/null || echo -lcmocka -lcjson)
 
 ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS) $(SAN_FLAGS) $(OPENSSL_CFLAGS)
-LDLIBS_CORE = $(OPENSSL_LIBS) $(MNL_LIBS) -lpthread
+LDLIBS_CORE = $(OPENSSL_LIBS) $(MNL_LIBS) $(NFT_LIBS) -lpthread
 
 # Modules: every .c in these folders goes into the core library.
 LIB_DIRS := src/common src/crypto src/esp src/dataplane src/ike src/ike/v1 \
@@ -146,3 +147,13 @@ clean:
 	rm -rf build
 
 -include $(shell find $(O)/obj -name '*.d' 2>/dev/null)
+
+# ESP micro-benchmark (bench/esp_micro.c): esp_encap/esp_decap ns/packet.
+BENCH_SRCS := $(wildcard bench/*.c)
+BENCH_MICRO := $(O)/esp-micro
+
+.PHONY: bench-micro
+bench-micro: $(BENCH_MICRO)
+
+$(BENCH_MICRO): $(call obj,$(BENCH_SRCS)) $(LIB)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_CORE)

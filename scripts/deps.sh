@@ -10,6 +10,7 @@ build-essential:compiler and make
 pkg-config:finds OpenSSL and friends
 libssl-dev:OpenSSL 3, all of ipsecd's crypto
 libmnl-dev:netlink for routes and addresses
+libnftables-dev:kernel drop of inbound cleartext for protected selectors (RFC 4301 5.2)
 libcmocka-dev:unit tests
 libcjson-dev:reads the known-answer vector files
 clang:sanitizer and libFuzzer builds

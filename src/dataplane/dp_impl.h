@@ -8,6 +8,7 @@
 
 #include "dataplane/dp_io.h"
 #include "dataplane/dp_user.h"
+#include "dataplane/nft.h"
 #include "esp/sad.h"
 #include "esp/spd.h"
 
@@ -56,6 +57,7 @@ struct dp {
 	struct dp_socks socks;
 	struct nl *nl;
 	bool rule4, rule6;
+	struct dp_nft *nft;	/* RFC 4301 §5.2 cleartext filter */
 
 	struct sad *sad;
 	struct spd *spd;

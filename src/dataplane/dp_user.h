@@ -87,4 +87,11 @@ void dp_set_ike_cb(struct dp *dp, dp_ike_cb cb, void *arg);
 /* Log every SA's counters and the data plane's own (SIGUSR1). */
 void dp_log_stats(struct dp *dp);
 
+/*
+ * RFC 4301 §5.2: cleartext packets for protected selectors that did not
+ * come through the TUN device, dropped by the data plane's nftables table
+ * (nft.h), read back from the kernel; dp_log_stats() logs them too.
+ */
+int dp_cleartext_drops(struct dp *dp, uint64_t *packets, uint64_t *bytes);
+
 #endif

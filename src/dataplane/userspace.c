@@ -44,6 +44,12 @@ static int u_add_policy(struct dp *dp, const struct policy_params *p)
 {
 	int r = spd_add(dp->spd, p);
 
+	/* RFC 4301 §5.2: the kernel must drop what the SPD cannot see. */
+	if (!r) {
+		r = dp_nft_add_policy(dp->nft, p);
+		if (r)
+			spd_del(dp->spd, p->id);
+	}
 	if (r)
 		log_err(LS_DP, "add policy %u: %s", p->id, err_str(r));
 	return r;
@@ -51,7 +57,11 @@ static int u_add_policy(struct dp *dp, const struct policy_params *p)
 
 static int u_del_policy(struct dp *dp, uint32_t id)
 {
-	return spd_del(dp->spd, id);
+	int r = spd_del(dp->spd, id);
+
+	if (!r)
+		r = dp_nft_del_policy(dp->nft, id);
+	return r;
 }
 
 static int u_get_stats(struct dp *dp, enum ipsec_proto proto, uint32_t spi,
@@ -316,6 +326,21 @@ static void log_sa(struct ipsec_sa *sa, void *arg)
 		 (unsigned long long)s.ts_drops);
 }
 
+int dp_cleartext_drops(struct dp *dp, uint64_t *packets, uint64_t *bytes)
+{
+	return dp_nft_drops(dp->nft, packets, bytes);
+}
+
+static void log_cleartext(struct dp *dp)
+{
+	uint64_t pk, by;
+
+	if (!dp_cleartext_drops(dp, &pk, &by))
+		log_info(LS_DP, "dp: cleartext_drops %llu (%llu bytes, "
+			 "nftables table inet %s)", (unsigned long long)pk,
+			 (unsigned long long)by, dp_nft_table(dp->nft));
+}
+
 void dp_log_stats(struct dp *dp)
 {
 	struct dp_counters t;
@@ -355,6 +380,7 @@ void dp_log_stats(struct dp *dp)
 		 (unsigned long long)t.rx_no_sa,
 		 (unsigned long long)t.rx_decap_err,
 		 (unsigned long long)dp->ev_lost);
+	log_cleartext(dp);
 }
 
 /* ---- lifecycle ---- */
@@ -400,6 +426,9 @@ int dp_new(const struct dp_config *c, struct dp **out)
 		goto fail;
 	mtu = c->tun_mtu ? c->tun_mtu : c->path_mtu - dp_max_overhead();
 	r = dp_set_mtu(dp, mtu);
+	if (r)
+		goto fail;
+	r = dp_nft_new(dp->ifname, dp->ifindex, c->natt_port, &dp->nft);
 	if (r)
 		goto fail;
 	r = dp_socks_open(&dp->socks, c->natt_port, c->fwmark);
@@ -465,6 +494,9 @@ void dp_free(struct dp *dp)
 	dp_stop(dp);
 	for (i = 0; i < dp->n_workers; i++)
 		worker_free(dp->workers[i]);
+	/* Kept until here: while the workers stop, cleartext for the
+	 * protected selectors is still dropped. */
+	dp_nft_free(dp->nft);
 	/* Routes die with the TUN link; the rules must go explicitly. */
 	if (dp->nl && dp->rule4)
 		nl_rule(dp->nl, false, AF_INET, dp->cfg.route_table,

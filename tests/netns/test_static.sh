@@ -2,7 +2,9 @@
 # test_static.sh - two ipsecd with static keys (manual keying) in network
 # namespaces.  Scenarios: tunnel and transport mode, IPv4 and IPv6 (outer
 # and inner), plain ESP and ESP-in-UDP (RFC 3948), AH, and ESP-in-UDP
-# through a third namespace doing NAT (nftables masquerade).
+# through a third namespace doing NAT (nftables masquerade).  With
+# CLEARTEXT=1 also RFC 4301 §5.2: cleartext sent around the peer's SA to
+# a protected address is dropped and counted by ipsecd's nftables table.
 # For each: ping both ways, then two independent checks on a capture of
 # the wire: (a) tshark, given the keys, decrypts the ESP and finds the
 # inner ICMP; (b) no cleartext inner packet is on the wire.
@@ -144,6 +146,58 @@ nsping() {
 	ip netns exec "$1" ping -q -c 3 -i 0.2 -W 2 -I "$2" "$3" >"$4" 2>&1
 }
 
+# not CMD...: succeeds if CMD fails.
+not() { ! "$@"; }
+
+# clear_ping NS FROM TO LOG: three pings from NS that bypass NS's own
+# TUN routes (a rule before ipsecd's "not fwmark lookup 220" sends TO
+# through the main table, straight out of the veth in the clear).
+clear_ping() {
+	local rc fam=-4
+	[[ $3 == *:* ]] && fam=-6
+	ip $fam -n "$1" rule add to "$3" lookup main priority 100
+	ip netns exec "$1" ping -q -c 3 -i 0.2 -W 1 -I "$2" "$3" >"$4" 2>&1
+	rc=$?
+	ip $fam -n "$1" rule del to "$3" lookup main priority 100
+	return $rc
+}
+
+# nft_drops NS: packets of the cleartext drop counter of NS's ipsecd.
+nft_drops() {
+	ip netns exec "$1" nft list counter inet ipsecd_ipsec0 \
+		cleartext_drops 2>/dev/null |
+		sed -n 's/.*packets \([0-9]*\).*/\1/p'
+}
+
+# nft_table NS [CHAIN]: ipsecd's nftables table (or one of its chains)
+# exists in NS.
+nft_table() {
+	if [ -n "${2:-}" ]; then
+		ip netns exec "$1" nft list chain inet ipsecd_ipsec0 "$2"
+	else
+		ip netns exec "$1" nft list table inet ipsecd_ipsec0
+	fi >/dev/null 2>&1
+}
+
+# cleartext_checks TITLE NS_A NS_B A_IN B_IN DIR: RFC 4301 §5.2, with
+# both daemons up.  B sends to A's protected address in the clear, from
+# its own protected address, bypassing B's SA; A must drop and count it,
+# and the SAs must still work afterwards.
+cleartext_checks() {
+	local t=$1 A=$2 B=$3 a=$4 b=$5 d=$6 n
+	tl_check "$t: ipsecd replaced the stale nftables table" \
+		not nft_table "$A" stale
+	tl_check "$t: cleartext B -> A for a protected selector gets no reply" \
+		not clear_ping "$B" "$b" "$a" "$d/ping-clear.txt"
+	n=$(nft_drops "$A")
+	tl_check "$t: A's nftables counter dropped the 3 cleartext pings (${n:-none})" \
+		[ "${n:-0}" -ge 3 ]
+	tl_check "$t: afterwards ping A -> B through the SA" \
+		nsping "$A" "$a" "$b" "$d/ping-ab2.txt"
+	tl_check "$t: afterwards ping B -> A through the SA" \
+		nsping "$B" "$b" "$a" "$d/ping-ba2.txt"
+}
+
 # scenario TITLE: uses MODE PROTO ENCAP OUTER INNER NAT ALG TCP.
 scenario() {
 	local title=$1 A B N d=$TL_TMP/$TL_SEQ
@@ -214,6 +268,21 @@ scenario() {
 	K_OUT=$KB I_OUT=$IB K_IN=$KA I_IN=$IA \
 		side_conf "$d/b.conf" "$b_out" "$a_seen" "$rnet" "$lnet" \
 		"$SPI_BA" "$SPI_AB"
+	if [ "$CLEARTEXT" = 1 ]; then
+		# Cleartext between the protected addresses over the veth.
+		# Control: without ipsecd it gets through (before the capture,
+		# which must hold no cleartext).
+		# (transport mode: the protected addresses are on-link)
+		if [ "$MODE" = tunnel ]; then
+			ip -n "$A" route add "$b_in" via "$b_out"
+			ip -n "$B" route add "$a_in" via "$a_out"
+		fi
+		tl_check "$title: control: without ipsecd, cleartext B -> A is answered" \
+			clear_ping "$B" "$b_in" "$a_in" "$d/ping-clear0.txt"
+		# A stale table, as a crashed daemon leaves it.
+		ip netns exec "$A" nft add table inet ipsecd_ipsec0 \; \
+			add chain inet ipsecd_ipsec0 stale
+	fi
 	pcap=$d/wire.pcap
 	tl_capture "$cap_ns" "$cap_if" "$pcap"
 	local cap=$TL_CAP_PID
@@ -243,6 +312,8 @@ scenario() {
 		status_counts "$A"
 	sleep 0.2
 	tl_stop "$cap"
+	[ "$CLEARTEXT" = 1 ] &&
+		cleartext_checks "$title" "$A" "$B" "$a_in" "$b_in" "$d"
 	if [ "$TCP" = 1 ]; then
 		# A separate capture of cleartext TCP only: the ESP of a
 		# bulk transfer would make the pcap huge.
@@ -273,6 +344,14 @@ scenario() {
 	tl_stop "$pa"
 	tl_stop "$pb"
 	grep -h "\[dp\] SA \|dp: " "$d/a.log" | sed 's/^/# A: /' | head -8
+	if [ "$CLEARTEXT" = 1 ]; then
+		tl_check "$title: SIGUSR1 logs A's cleartext drops" \
+			grep -q "cleartext_drops [1-9]" "$d/a.log"
+		tl_check "$title: A's nftables table is gone after ipsecd stops" \
+			not nft_table "$A"
+		tl_check "$title: after ipsecd stops, cleartext B -> A is answered again" \
+			clear_ping "$B" "$b_in" "$a_in" "$d/ping-clear1.txt"
+	fi
 	# (a) tshark decrypts with the keys and sees the inner ICMP.
 	if [ "$INNER" = 4 ] || { [ "$MODE" = transport ] && [ "$OUTER" = 4 ]; }; then
 		disp='icmp.type == 8 || icmp.type == 0'
@@ -306,7 +385,7 @@ scenario() {
 
 run() {
 	MODE=tunnel PROTO=esp ENCAP=no OUTER=4 INNER=4 NAT=0 ALG=gcm TCP=0
-	KEYFILE=0 LIFETIME=0 A_OUT_EXTRA=
+	KEYFILE=0 LIFETIME=0 A_OUT_EXTRA= CLEARTEXT=0
 	while [ $# -gt 1 ]; do
 		printf -v "${1%%=*}" '%s' "${1#*=}"
 		shift
@@ -365,13 +444,17 @@ assert all(sa["packets"] > 0 for sa in sas), sas
 want 0 && config_errors
 want 1 && run TCP=1 "tunnel IPv4 ESP aes128gcm16"
 want 2 && run ENCAP=udp KEYFILE=1 "tunnel IPv4 ESP-in-UDP aes128gcm16 (keys from files)"
-want 3 && run MODE=transport ALG=cbc "transport IPv4 ESP aes128-sha256"
+want 3 && run MODE=transport ALG=cbc CLEARTEXT=1 \
+	"transport IPv4 ESP aes128-sha256"
 want 4 && run OUTER=6 INNER=6 TCP=1 "tunnel IPv6-in-IPv6 ESP aes128gcm16"
 want 5 && run OUTER=6 INNER=4 ENCAP=udp "tunnel IPv4-in-IPv6 ESP-in-UDP"
 want 6 && run OUTER=4 INNER=6 ALG=cbc "tunnel IPv6-in-IPv4 ESP aes128-sha256"
 want 7 && run PROTO=ah "tunnel IPv4 AH sha256"
-want 8 && run MODE=transport OUTER=6 INNER=6 PROTO=ah "transport IPv6 AH sha256"
+want 8 && run MODE=transport OUTER=6 INNER=6 PROTO=ah CLEARTEXT=1 \
+	"transport IPv6 AH sha256"
 want 10 && run LIFETIME=1 A_OUT_EXTRA='soft_packets = 3\nhard_packets = 6' \
 	"lifetimes"
 want 9 && run ENCAP=udp NAT=1 "tunnel IPv4 ESP-in-UDP through NAT (masquerade)"
+want 11 && run CLEARTEXT=1 "tunnel IPv4 ESP, inbound cleartext"
+want 12 && run CLEARTEXT=1 OUTER=6 INNER=6 "tunnel IPv6 ESP, inbound cleartext"
 tl_summary
