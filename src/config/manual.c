@@ -648,9 +648,12 @@ int manual_load(struct ini *ini, struct manual_cfg **out)
 					 (uint32_t)m->n_pols + 1))
 				bad++;
 			m->n_pols++;
-		} else if (strcmp(s->type, "sa") && strcmp(s->type, "daemon")) {
+		} else if (strcmp(s->type, "sa") && strcmp(s->type, "daemon") &&
+			   strcmp(s->type, "conn")) {
+			/* [conn NAME] belongs to conn_load() (conn.c). */
 			log_err(LS_CFG, "%s:%u: unknown section %s (use "
-				"[daemon], [sa NAME] or [policy NAME])",
+				"[daemon], [conn NAME], [sa NAME] or "
+				"[policy NAME])",
 				ini_path(ini), s->line,
 				ini_section_fmt(s, t, sizeof(t)));
 			bad++;

@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Commands served on the control socket (docs/ctl.md).  Today the daemon
- * only has manually keyed SAs; the IKE commands answer that no IKE
- * connection of that name exists, so scripts get a clear error rather
- * than silence.
+ * Commands served on the control socket (docs/ctl.md): status of IKE and
+ * manually keyed SAs, and up/down of IKE connections (daemon/ike.c).
  */
 #include "daemon/daemon.h"
 
+#include <stdio.h>
+
 #include "common/err.h"
 #include "ctl/json.h"
+#include "daemon/ike.h"
 #include "esp/sad.h"
 
 static int ctl_status(const struct ctl_request *rq, struct ctl_reply *rp,
@@ -27,6 +28,7 @@ static int ctl_status(const struct ctl_request *rq, struct ctl_reply *rp,
 	json_kv_u64(j, "uptime", now - d->started);
 	json_obj_end(j);
 	json_kv_arr(j, "ike_sas");
+	ike_mgr_status(d->ike, j, now);
 	json_arr_end(j);
 	json_kv_arr(j, "static_sas");
 	for (i = 0; i < d->cfg->n_sas; i++) {
@@ -43,9 +45,47 @@ static int ctl_status(const struct ctl_request *rq, struct ctl_reply *rp,
 static int ctl_no_ike(const struct ctl_request *rq, struct ctl_reply *rp,
 		      void *arg)
 {
-	return ctl_reply_error(rp, ERR_NOTFOUND,
-			       "no IKE connection '%s' (this ipsecd has only "
-			       "manually keyed SAs)", rq->argv[1]);
+	struct daemon *d = arg;
+
+	if (d->conns && conn_find(d->conns, rq->argv[1]))
+		return ctl_reply_error(rp, ERR_UNSUPPORTED,
+				       "rekeying is not supported yet: use "
+				       "down and up");
+	return ctl_reply_error(rp, ERR_NOTFOUND, "no IKE connection '%s'",
+			       rq->argv[1]);
+}
+
+/* up/down: the IKE manager's message goes back either way. */
+static int ctl_updown(const struct ctl_request *rq, struct ctl_reply *rp,
+		      void *arg, bool up)
+{
+	struct daemon *d = arg;
+	char msg[CTL_MAX_REASON];
+	int r;
+
+	if (!d->ike)
+		return ctl_reply_error(rp, ERR_NOTFOUND,
+				       "no IKE connection '%s' (the config "
+				       "has no [conn] sections)", rq->argv[1]);
+	r = up ? ike_mgr_up(d->ike, rq->argv[1], msg, sizeof(msg))
+	       : ike_mgr_down(d->ike, rq->argv[1], msg, sizeof(msg));
+	if (r)
+		return ctl_reply_error(rp, r, "%s", msg);
+	json_obj_begin(rp->json);
+	json_kv_str(rp->json, "message", msg);
+	return json_obj_end(rp->json);
+}
+
+static int ctl_up(const struct ctl_request *rq, struct ctl_reply *rp,
+		  void *arg)
+{
+	return ctl_updown(rq, rp, arg, true);
+}
+
+static int ctl_down(const struct ctl_request *rq, struct ctl_reply *rp,
+		    void *arg)
+{
+	return ctl_updown(rq, rp, arg, false);
 }
 
 static int ctl_reload(const struct ctl_request *rq, struct ctl_reply *rp,
@@ -60,8 +100,8 @@ static int ctl_reload(const struct ctl_request *rq, struct ctl_reply *rp,
 
 const struct ctl_handler daemon_ctl_handlers[] = {
 	{ "status", ctl_status, 0, 0, "status" },
-	{ "up", ctl_no_ike, 1, 1, "up NAME" },
-	{ "down", ctl_no_ike, 1, 1, "down NAME" },
+	{ "up", ctl_up, 1, 1, "up NAME" },
+	{ "down", ctl_down, 1, 1, "down NAME" },
 	{ "rekey", ctl_no_ike, 1, 1, "rekey NAME" },
 	{ "reload", ctl_reload, 0, 0, "reload" },
 	{ NULL, NULL, 0, 0, NULL },

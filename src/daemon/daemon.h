@@ -6,12 +6,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "config/conn.h"
 #include "config/manual.h"
 #include "ctl/ctl.h"
 #include "dataplane/dp.h"
 
 struct daemon {
 	struct manual_cfg *cfg;		/* owned */
+	struct conn_set *conns;		/* owned: [conn] sections */
+	struct ike_mgr *ike;		/* owned; NULL until created */
 	struct dp *dp;			/* owned */
 	const struct dp_ops *ops;	/* borrowed from dp */
 	struct ctl_server *ctl;		/* owned; NULL until created */
@@ -19,6 +22,8 @@ struct daemon {
 	bool pid_written;
 	uint64_t started;		/* ipsec_now_s() at start */
 };
+
+struct ike_mgr;
 
 /* The control socket's command table (control.c). */
 extern const struct ctl_handler daemon_ctl_handlers[];

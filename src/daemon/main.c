@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ipsecd: the IPsec daemon.  Today it loads static SAs and policies
- * (manual keying, docs/manual-keying.md) into the userspace data plane
- * and runs the control event loop: epoll over a signalfd (SIGINT/SIGTERM
+ * ipsecd: the IPsec daemon.  It loads static SAs and policies (manual
+ * keying, docs/manual-keying.md) into the userspace data plane, runs
+ * IKEv2 for [conn] sections (ike.c, docs/ike.md), and runs the control
+ * event loop: epoll over a signalfd (SIGINT/SIGTERM
  * stop cleanly, SIGUSR1 logs SA counters), a 1-second timerfd (lifetimes,
  * NAT keepalives), the data plane's event fd and the control socket
  * (docs/ctl.md; commands in control.c).
@@ -26,6 +27,7 @@
 #include "config/manual.h"
 #include "crypto/crypto.h"
 #include "daemon/daemon.h"
+#include "daemon/ike.h"
 #include "dataplane/dp_user.h"
 #include "esp/sad.h"
 
@@ -52,10 +54,14 @@ static const char *dir_str(enum sa_dir d)
  */
 static void on_event(const struct dp_event *ev, void *arg)
 {
+	struct daemon *d = arg;
 	char sb[ADDR_STRLEN], db[ADDR_STRLEN];
 
 	switch (ev->type) {
 	case DP_EV_ACQUIRE:
+		/* A [conn] policy: the IKE manager decides (start = trap). */
+		if (ike_mgr_acquire(d->ike, ev))
+			break;
 		log_warn(LS_MAIN, "acquire: policy %u (reqid %u) has no SA "
 			 "for %s -> %s; manual keying cannot create one",
 			 ev->policy_id, ev->reqid,
@@ -220,8 +226,10 @@ static void run(struct daemon *d)
 		for (i = 0; i < n; i++) {
 			if (evs[i].data.fd == d->timer_fd) {
 				if (read(d->timer_fd, &ticks,
-					 sizeof(ticks)) > 0)
+					 sizeof(ticks)) > 0) {
 					dp_tick(d->dp);
+					ike_mgr_tick(d->ike);
+				}
 			} else if (evs[i].data.fd == d->sig_fd) {
 				if (read(d->sig_fd, &si, sizeof(si)) !=
 				    sizeof(si))
@@ -237,6 +245,8 @@ static void run(struct daemon *d)
 				return;
 			} else if (evs[i].data.fd == ctl_server_fd(d->ctl)) {
 				ctl_server_handle(d->ctl);
+			} else if (ike_mgr_input(d->ike, evs[i].data.fd)) {
+				continue;
 			} else {
 				dp_dispatch_events(d->dp);
 			}
@@ -244,14 +254,24 @@ static void run(struct daemon *d)
 	}
 }
 
-static int load_config(const char *path, struct manual_cfg **out)
+static int load_config(const char *path, struct manual_cfg **out,
+		       struct conn_set **conns)
 {
 	struct ini *ini = NULL;
-	int r;
+	int r, rc;
 
 	r = ini_load(path, &ini);
-	if (!r)
+	/* [conn] first: it marks its keys used before manual_load()
+	 * reports unknown ones; both report all their errors. */
+	if (!r) {
+		rc = conn_load(ini, conns);
 		r = manual_load(ini, out);
+		if (!r && rc) {
+			manual_free(*out);
+			*out = NULL;
+			r = rc;
+		}
+	}
 	ini_free(ini);
 	if (r)
 		log_err(LS_MAIN, "%s: configuration has errors; not starting",
@@ -305,7 +325,7 @@ int main(int argc, char **argv)
 		log_err(LS_MAIN, "crypto init failed");
 		return 1;
 	}
-	if (load_config(conf, &d.cfg))
+	if (load_config(conf, &d.cfg, &d.conns))
 		goto out;
 	/* Before daemon(): "another ipsecd runs" must reach the terminal. */
 	if (ctl_server_new(sock_path, daemon_ctl_handlers, &d, &d.ctl))
@@ -330,20 +350,26 @@ int main(int argc, char **argv)
 		goto out;
 	d.ops = dp_get_ops(d.dp);
 	dp_set_event_cb(d.dp, on_event, &d);
-	if (install(&d) || setup_loop(&d) || write_pid(&d))
+	if (d.conns->n && ike_mgr_new(&d, &d.ike))
+		goto out;
+	if (install(&d) || setup_loop(&d) ||
+	    (d.ike && ike_mgr_start(d.ike, d.ep)) || write_pid(&d))
 		goto out;
 	r = dp_start(d.dp);
 	if (r)
 		goto out;
-	log_info(LS_MAIN, "ipsecd %s running: %zu SAs, %zu policies on %s",
-		 IPSECD_VERSION, d.cfg->n_sas, d.cfg->n_pols,
-		 dp_ifname(d.dp));
+	log_info(LS_MAIN, "ipsecd %s running: %zu SAs, %zu policies, %zu "
+		 "IKE connections on %s", IPSECD_VERSION, d.cfg->n_sas,
+		 d.cfg->n_pols, d.conns->n, dp_ifname(d.dp));
 	run(&d);
 	rc = 0;
 out:
 	if (d.dp)
 		dp_stop(d.dp);
+	/* Before dp_free: sends Deletes on the data plane's socket. */
+	ike_mgr_free(d.ike);
 	dp_free(d.dp);
+	conn_free(d.conns);
 	ctl_server_free(d.ctl);
 	if (d.pid_written)
 		unlink(d.cfg->d.pid_file);

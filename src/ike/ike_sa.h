@@ -19,9 +19,11 @@
  *
  * Not implemented yet: COOKIE (§2.6; a COOKIE request ends the attempt),
  * IKE fragmentation (RFC 7383), certificates and EAP, CREATE_CHILD_SA
- * (rekeying, more Child SAs), Delete and liveness beyond acknowledging
- * an INFORMATIONAL request, retransmission timers (the caller runs them
- * and calls ike_sa_retransmit()).
+ * (rekeying, more Child SAs), Child SA Deletes and liveness beyond
+ * acknowledging an INFORMATIONAL request (an IKE SA Delete is sent by
+ * ike_sa_delete() and flagged in peer_deleted when received),
+ * retransmission timers (the caller runs them and calls
+ * ike_sa_retransmit()).
  *
  * Files: ike_sa.c (object, receive dispatch, NAT detection, IDs, traffic
  * selectors, Child SA output), x_init.c (IKE_SA_INIT), x_auth.c
@@ -122,7 +124,8 @@ struct ike_sa {
 	uint32_t child_spi;   /* ours (inbound), host order */
 	bool initial_contact; /* peer sent INITIAL_CONTACT */
 	bool child_up;
-	uint64_t dropped; /* datagrams dropped */
+	bool peer_deleted; /* the peer sent a Delete of the IKE SA */
+	uint64_t dropped;  /* datagrams dropped */
 };
 
 /*
@@ -153,6 +156,13 @@ int ike_sa_recv(struct ike_sa *sa, const uint8_t *udp, size_t len,
  * request is outstanding.
  */
 int ike_sa_retransmit(struct ike_sa *sa, struct ike_tx *tx);
+
+/*
+ * Build an INFORMATIONAL request deleting this IKE SA (RFC 7296 §1.4.1)
+ * into tx.  The caller tears down locally; the answer is not awaited.
+ * ERR_INVAL unless ESTABLISHED.
+ */
+int ike_sa_delete(struct ike_sa *sa, struct ike_tx *tx);
 
 const char *ike_state_name(enum ike_state s);
 

@@ -445,7 +445,10 @@ out:
 int ike_info_recv_request(struct ike_sa *sa, const struct ikev2_msg *inner,
 			  uint32_t id, struct ike_tx *tx)
 {
+	const struct ikev2_payload *pl;
+	struct ikev2_delete d;
 	struct ikev2_notify n;
+	size_t from = 0;
 	int r;
 
 	sa->next_peer_id = id + 1;
@@ -453,8 +456,37 @@ int ike_info_recv_request(struct ike_sa *sa, const struct ikev2_msg *inner,
 	if (ikev2_msg_notify(inner, IKEV2_N_AUTHENTICATION_FAILED, &n))
 		ike_sa_fail(sa, IKEV2_N_AUTHENTICATION_FAILED,
 			    "initiator: AUTHENTICATION_FAILED");
+	/* §1.4.1: a Delete of the IKE SA ends it (and its Child SAs);
+	 * the caller tears down after sending the (empty) response. */
+	while ((pl = ikev2_msg_next(inner, IKEV2_PL_DELETE, &from))) {
+		if (ikev2_decode_delete(pl, &d) == 0 &&
+		    d.protocol == IKEV2_PROTO_IKE)
+			sa->peer_deleted = true;
+	}
 	/* An empty response acknowledges (liveness check, §2.4). */
 	r = ike_sa_send_sk(sa, tx, IKEV2_EXCH_INFORMATIONAL, true, id, NULL,
 			   NULL);
+	return r;
+}
+
+static int fill_delete(struct ike_sa *sa, struct ikev2_builder *b, void *arg)
+{
+	(void)sa;
+	(void)arg;
+	/* §3.11: the IKE SA is named by the header's SPIs (no SPI here). */
+	return ikev2_add_delete(b, IKEV2_PROTO_IKE, 0, NULL, 0);
+}
+
+int ike_sa_delete(struct ike_sa *sa, struct ike_tx *tx)
+{
+	int r;
+
+	if (sa->state != IKE_S_ESTABLISHED || !sa->sk)
+		return ERR_INVAL;
+	/* §1.4.1: an INFORMATIONAL request with a Delete payload. */
+	r = ike_sa_send_sk(sa, tx, IKEV2_EXCH_INFORMATIONAL, false,
+			   sa->next_req_id, fill_delete, NULL);
+	if (r == 0)
+		sa->next_req_id++;
 	return r;
 }

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * IKEv2 connections: [conn NAME] sections and the IKE keys of [daemon]
+ * (keylog).  See docs/ike.md for every key.
+ *
+ *   [conn office]
+ *   local = 192.0.2.10
+ *   remote = 192.0.2.20            ; or %any (responder only)
+ *   auth = psk
+ *   psk = file:/etc/ipsecd/office.psk
+ *   local_ts = 198.51.100.0/24
+ *   remote_ts = 203.0.113.0/24
+ *   start = on                     ; on | trap | off
+ *
+ * Errors are logged as "file:line: [conn x] key: what is wrong (fix)";
+ * conn_load() reports every error of the file, then fails.  It marks the
+ * keys it reads as used, so it must run before manual_load(), which ends
+ * with ini_check_unused().
+ */
+#ifndef IPSECD_CONFIG_CONN_H
+#define IPSECD_CONFIG_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config/ini.h"
+#include "ike/ike_conn.h"
+
+#define CONN_NAME_MAX 64
+#define CONN_REQID_BASE 0x20000 /* manual SAs use 0x10000 + i */
+
+enum conn_start {
+	CONN_START_OFF,	 /* only "ipsecctl up" or a peer starts it */
+	CONN_START_TRAP, /* first packet for remote_ts starts it */
+	CONN_START_ON,	 /* initiated when the daemon starts */
+};
+
+struct conn_cfg {
+	char name[CONN_NAME_MAX];
+	struct ike_conn ike; /* holds the PSK: wiped by conn_free() */
+	bool remote_any;     /* remote = %any: responder only */
+	enum conn_start start;
+};
+
+struct conn_set {
+	struct conn_cfg *conns; /* owned array, file order */
+	size_t n;
+	char keylog[256]; /* [daemon] keylog; "" = off */
+};
+
+/* Parse every [conn NAME] and [daemon] keylog.  Owned; ERR_CONFIG. */
+int conn_load(struct ini *ini, struct conn_set **out);
+/* By name; NULL if absent (borrowed). */
+struct conn_cfg *conn_find(struct conn_set *cs, const char *name);
+/* Wipes the PSKs and frees; NULL is a no-op. */
+void conn_free(struct conn_set *cs);
+
+#endif

@@ -1,0 +1,1198 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The IKE manager (see ike.h): sockets, the IKE SA table, timers, and the
+ * hand-over of Child SAs to the data plane.
+ *
+ * Ports.  Port 500 is ours: one UDP socket per family with SO_MARK (the
+ * daemon's fwmark), so IKE is routed by the main table and never into
+ * TUN, like the data plane's own sockets.  Port 4500 belongs to the data
+ * plane (RFC 3948 §2.2: ESP and IKE share it, told apart by the non-ESP
+ * marker).  Received IKE arrives through dp_set_ike_cb() on the network
+ * worker; the callback copies it into a SOCK_DGRAM socketpair, read here
+ * on the control thread.  IKE on 4500 is sent from the data plane's own
+ * port-4500 socket (a second socket on the port would split the incoming
+ * ESP between the two), so the NAT mapping is the same for IKE and ESP.
+ *
+ * Table.  A list of entries, looked up by the initiator's SPI and the
+ * I flag (RFC 7296 §2.6: the SPIs identify the IKE SA); a few SAs per
+ * gateway, so a linear scan is enough.
+ */
+#include "daemon/ike.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "config/conn.h"
+#include "daemon/daemon.h"
+/* The data plane's port-4500 socket: see dp_udp_fd() below. */
+#include "dataplane/dp_impl.h"
+#include "dataplane/dp_user.h"
+#include "ike/ike_sa.h"
+#include "ike/keylog.h"
+
+#define IKE_HALF_OPEN_MAX 32 /* responder SAs before IKE_AUTH */
+#define IKE_HALF_OPEN_S 30   /* a half-open SA is dropped after this */
+#define IKE_RTX_TRIES 5	     /* RFC 7296 §2.1: then give up */
+#define IKE_FAILED_KEEP_S 10 /* answer retransmissions, then free */
+#define IKE_MSG_MAX 65535
+
+/* One IKE SA and what it installed. */
+struct ike_ent {
+	struct ike_ent *next;
+	struct conn_cfg *conn; /* borrowed from d->conns */
+	struct ike_sa *sa;
+	struct ike_mgr *m;
+	enum ike_state seen; /* state when last looked at */
+	uint64_t created, established;
+	uint64_t next_rtx;
+	unsigned tries;
+	uint64_t dead_at; /* 0, or when to free it */
+	bool ike_logged;  /* key log line written */
+	bool child_installed;
+	bool out_replaced; /* a newer Child SA took over outbound */
+	struct sa_params child_in, child_out; /* keys wiped */
+	uint64_t child_added;
+};
+
+/* What the worker thread queues for each datagram received on 4500. */
+struct rx_hdr {
+	struct ip_addr src, dst;
+	uint16_t sport, dport;
+};
+
+struct ike_mgr {
+	struct daemon *d;
+	int fd4, fd6;	/* UDP port 500 */
+	int q_rd, q_wr; /* socketpair: worker -> control thread */
+	int keylog_fd;	/* -1 = off */
+	struct ike_ent *ents;
+	size_t n_policies;
+	uint8_t *rxbuf; /* IKE_MSG_MAX + header */
+};
+
+static struct log_ratelimit rx_rl = LOG_RATELIMIT_INIT(10, 5);
+
+/* ---- sockets ---- */
+
+static int open_500(int af, uint32_t mark, int *out)
+{
+	struct sockaddr_storage ss;
+	struct ip_addr any;
+	socklen_t sl;
+	int fd, one = 1;
+
+	*out = -1;
+	memset(&any, 0, sizeof(any));
+	any.af = (sa_family_t)af;
+	fd = socket(af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return ERR_IO;
+	/* Like the data plane's sockets: the fwmark rule keeps our own
+	 * packets out of the routes into TUN (docs/architecture.md). */
+	if ((mark &&
+	     setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0) ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
+		goto fail;
+	if (af == AF_INET6) {
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+			       sizeof(one)) < 0 ||
+		    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one,
+			       sizeof(one)) < 0)
+			goto fail;
+	} else if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) <
+		   0) {
+		goto fail;
+	}
+	if (addr_to_sockaddr(&any, IKE_PORT, &ss, &sl) ||
+	    bind(fd, (struct sockaddr *)&ss, sl) < 0)
+		goto fail;
+	*out = fd;
+	return 0;
+fail:
+	close(fd);
+	return ERR_IO;
+}
+
+/*
+ * The data plane's UDP socket on 4500.  dp.h has no call for sending on
+ * it yet, so this reaches into struct dp (dp_impl.h); a dp_send_udp()
+ * would replace it.  sendmsg() on a UDP socket is thread-safe.
+ */
+static int dp_udp_fd(struct ike_mgr *m, sa_family_t af)
+{
+	return m->d->dp->socks.fd[af == AF_INET ? DS_UDP4 : DS_UDP6];
+}
+
+/* Send one datagram from src:sport (IP_PKTINFO picks the source). */
+static int udp_send(int fd, const struct ike_dgram_out *o)
+{
+	union {
+		char b[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		struct cmsghdr align;
+	} cb;
+	struct sockaddr_storage ss;
+	struct iovec iov = {o->p, o->len};
+	struct msghdr mh;
+	struct cmsghdr *cm;
+	socklen_t sl;
+
+	if (fd < 0 || addr_to_sockaddr(&o->dst, o->dport, &ss, &sl))
+		return ERR_INVAL;
+	memset(&mh, 0, sizeof(mh));
+	memset(&cb, 0, sizeof(cb));
+	mh.msg_name = &ss;
+	mh.msg_namelen = sl;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (o->src.af == AF_INET) {
+		struct in_pktinfo pi;
+
+		memset(&pi, 0, sizeof(pi));
+		memcpy(&pi.ipi_spec_dst, o->src.u.b, 4);
+		mh.msg_control = cb.b;
+		mh.msg_controllen = CMSG_SPACE(sizeof(pi));
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = IPPROTO_IP;
+		cm->cmsg_type = IP_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+	} else if (o->src.af == AF_INET6) {
+		struct in6_pktinfo pi;
+
+		memset(&pi, 0, sizeof(pi));
+		memcpy(&pi.ipi6_addr, o->src.u.b, 16);
+		mh.msg_control = cb.b;
+		mh.msg_controllen = CMSG_SPACE(sizeof(pi));
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = IPPROTO_IPV6;
+		cm->cmsg_type = IPV6_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+	}
+	if (sendmsg(fd, &mh, 0) < 0)
+		return ERR_IO;
+	return 0;
+}
+
+static void send_tx(struct ike_mgr *m, struct ike_tx *tx)
+{
+	static struct log_ratelimit rl = LOG_RATELIMIT_INIT(10, 5);
+	char ab[ADDR_STRLEN];
+	uint32_t held;
+	size_t i;
+	int fd;
+
+	for (i = 0; i < tx->n; i++) {
+		const struct ike_dgram_out *o = &tx->d[i];
+
+		if (o->sport == IKE_NATT_PORT)
+			fd = dp_udp_fd(m, o->dst.af);
+		else
+			fd = o->dst.af == AF_INET ? m->fd4 : m->fd6;
+		if (udp_send(fd, o) && log_ratelimit_ok(&rl, &held))
+			log_warn(LS_IKE, "cannot send IKE to %s port %u: %s",
+				 addr_fmt(&o->dst, ab, sizeof(ab)), o->dport,
+				 strerror(errno));
+	}
+	ike_tx_clear(tx);
+}
+
+/* Network worker thread: copy and queue, nothing else (dp_user.h). */
+static void on_ike_4500(const uint8_t *msg, size_t len,
+			const struct ip_addr *src, uint16_t sport,
+			const struct ip_addr *dst, uint16_t dport, void *arg)
+{
+	struct ike_mgr *m = arg;
+	static const uint8_t marker[4];
+	struct rx_hdr h;
+	struct iovec iov[3];
+	struct msghdr mh;
+
+	if (len > IKE_MSG_MAX)
+		return;
+	memset(&h, 0, sizeof(h));
+	h.src = *src;
+	h.dst = *dst;
+	h.sport = sport;
+	h.dport = dport;
+	/* ike_sa_recv() wants the datagram as on the wire: put the
+	 * non-ESP marker back (RFC 3948 §2.2). */
+	iov[0] = (struct iovec){&h, sizeof(h)};
+	iov[1] = (struct iovec){(void *)marker, sizeof(marker)};
+	iov[2] = (struct iovec){(void *)msg, len};
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = iov;
+	mh.msg_iovlen = 3;
+	/* A full queue drops the datagram: the peer retransmits. */
+	(void)sendmsg(m->q_wr, &mh, MSG_DONTWAIT);
+}
+
+/* ---- the table ---- */
+
+static bool ent_active(const struct ike_ent *e)
+{
+	return !e->dead_at && e->sa->state != IKE_S_FAILED;
+}
+
+static void ent_unlink(struct ike_mgr *m, struct ike_ent *e)
+{
+	struct ike_ent **pp;
+
+	for (pp = &m->ents; *pp; pp = &(*pp)->next)
+		if (*pp == e) {
+			*pp = e->next;
+			break;
+		}
+}
+
+/* Remove the Child SAs of e from the data plane. */
+static void ent_child_down(struct ike_ent *e)
+{
+	struct daemon *d = e->m->d;
+
+	if (!e->child_installed)
+		return;
+	d->ops->del_sa(d->dp, IPSEC_PROTO_ESP, e->child_in.spi, SA_DIR_IN);
+	if (!e->out_replaced)
+		d->ops->del_sa(d->dp, IPSEC_PROTO_ESP, e->child_out.spi,
+			       SA_DIR_OUT);
+	log_info(LS_IKE, "conn %s: Child SA removed (in 0x%08x, out 0x%08x)",
+		 e->conn->name, e->child_in.spi, e->child_out.spi);
+	e->child_installed = false;
+}
+
+static void ent_free(struct ike_ent *e)
+{
+	if (!e)
+		return;
+	ent_child_down(e);
+	ike_sa_free(e->sa);
+	free(e);
+}
+
+static void keylog_write(struct ike_mgr *m, const char *line)
+{
+	size_t n = strlen(line);
+
+	if (m->keylog_fd >= 0 && write(m->keylog_fd, line, n) != (ssize_t)n)
+		log_warn(LS_IKE, "key log: write failed: %s", strerror(errno));
+}
+
+/* ike_child_cb: install both directions (RFC 4301 §4.4.2). */
+static void on_child(void *arg, const struct sa_params *in,
+		     const struct sa_params *out)
+{
+	struct ike_ent *e = arg, *o;
+	struct ike_mgr *m = e->m;
+	struct daemon *d = m->d;
+	char line[KEYLOG_LINE_MAX];
+	int r;
+
+	/* A newer Child SA of the same connection (the peer restarted, or
+	 * both sides initiated at once) takes over outbound traffic: the
+	 * older outbound SA goes, so the SA of the reqid is unambiguous.
+	 * The older inbound SA stays while its IKE SA lives, because the
+	 * peer may still send on it (in a simultaneous start each side
+	 * may have picked a different one, RFC 7296 §2.8.1). */
+	for (o = m->ents; o; o = o->next)
+		if (o != e && o->conn == e->conn && o->child_installed &&
+		    !o->out_replaced) {
+			log_info(LS_IKE,
+				 "conn %s: outbound SA 0x%08x replaced "
+				 "by a newer Child SA",
+				 e->conn->name, o->child_out.spi);
+			d->ops->del_sa(d->dp, IPSEC_PROTO_ESP, o->child_out.spi,
+				       SA_DIR_OUT);
+			o->out_replaced = true;
+		}
+	r = d->ops->add_sa(d->dp, in);
+	if (r == 0) {
+		r = d->ops->add_sa(d->dp, out);
+		if (r)
+			d->ops->del_sa(d->dp, IPSEC_PROTO_ESP, in->spi,
+				       SA_DIR_IN);
+	}
+	if (r) {
+		log_err(LS_IKE, "conn %s: cannot install the Child SA: %s",
+			e->conn->name, err_str(r));
+		return;
+	}
+	if (m->keylog_fd >= 0) {
+		if (keylog_esp_line(in, line, sizeof(line)) == 0)
+			keylog_write(m, line);
+		if (keylog_esp_line(out, line, sizeof(line)) == 0)
+			keylog_write(m, line);
+	}
+	e->child_in = *in;
+	e->child_out = *out;
+	crypto_wipe(e->child_in.enc_key, sizeof(e->child_in.enc_key));
+	crypto_wipe(e->child_in.integ_key, sizeof(e->child_in.integ_key));
+	crypto_wipe(e->child_out.enc_key, sizeof(e->child_out.enc_key));
+	crypto_wipe(e->child_out.integ_key, sizeof(e->child_out.integ_key));
+	e->child_installed = true;
+	e->child_added = ipsec_now_s();
+	log_info(LS_IKE,
+		 "conn %s: Child SA installed: %s, in 0x%08x, out "
+		 "0x%08x%s",
+		 e->conn->name,
+		 in->mode == IPSEC_MODE_TRANSPORT ? "transport" : "tunnel",
+		 in->spi, out->spi,
+		 out->encap_dport ? ", ESP in UDP (NAT)" : "");
+}
+
+static int ent_new(struct ike_mgr *m, struct conn_cfg *c, bool initiator,
+		   struct ike_ent **out)
+{
+	struct ike_ent *e;
+	int r;
+
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return ERR_NOMEM;
+	r = ike_sa_new(&c->ike, initiator, on_child, e, &e->sa);
+	if (r) {
+		free(e);
+		return r;
+	}
+	e->conn = c;
+	e->m = m;
+	e->created = ipsec_now_s();
+	e->next = m->ents;
+	m->ents = e;
+	*out = e;
+	return 0;
+}
+
+static void algs_fmt(const struct proposal_chosen *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s-%s-%s", c->encr ? c->encr->name : "?",
+		 c->integ ? "-" : "", c->integ ? c->integ->name : "",
+		 c->prf ? c->prf->name : "?", c->ke ? c->ke->name : "?");
+}
+
+/* The SA moved to a new state: timers, log lines, failure clean-up. */
+static void ent_state_changed(struct ike_ent *e, uint64_t now)
+{
+	struct ike_sa *sa = e->sa;
+	char ab[ADDR_STRLEN], alg[128];
+
+	switch (sa->state) {
+	case IKE_S_INIT_SENT:
+	case IKE_S_AUTH_SENT:
+		/* RFC 7296 §2.1: a new request; restart the timer. */
+		e->tries = 0;
+		e->next_rtx = now + 1;
+		break;
+	case IKE_S_ESTABLISHED:
+		e->established = now;
+		algs_fmt(&sa->ike, alg, sizeof(alg));
+		log_info(LS_IKE,
+			 "conn %s: IKE SA established with %s port "
+			 "%u as %s (%s)%s",
+			 e->conn->name, addr_fmt(&sa->remote, ab, sizeof(ab)),
+			 sa->rport, sa->initiator ? "initiator" : "responder",
+			 alg,
+			 sa->nat_local || sa->nat_remote ? ", NAT detected"
+							 : "");
+		break;
+	case IKE_S_FAILED:
+		if (sa->error == IKEV2_N_AUTHENTICATION_FAILED)
+			log_err(LS_IKE,
+				"conn %s: authentication failed with "
+				"%s: %s (check that psk, local_id and "
+				"remote_id match on both sides)",
+				e->conn->name,
+				addr_fmt(&sa->remote, ab, sizeof(ab)),
+				sa->why ? sa->why : "");
+		else
+			log_err(LS_IKE,
+				"conn %s: IKE SA with %s failed: %s%s%s",
+				e->conn->name,
+				addr_fmt(&sa->remote, ab, sizeof(ab)),
+				sa->why ? sa->why : "unknown reason",
+				sa->detail[0] ? ": " : "", sa->detail);
+		ent_child_down(e);
+		e->dead_at = now + IKE_FAILED_KEEP_S;
+		break;
+	default:
+		break;
+	}
+}
+
+/* Look at an SA after it processed something: key log, state, Delete. */
+static void ent_check(struct ike_mgr *m, struct ike_ent *e)
+{
+	struct ike_sa *sa = e->sa;
+	char line[KEYLOG_LINE_MAX];
+	uint64_t now = ipsec_now_s();
+
+	if (!e->ike_logged && sa->sk && sa->ike.encr) {
+		e->ike_logged = true;
+		if (m->keylog_fd >= 0 &&
+		    keylog_ikev2_line(sa->spi_i, sa->spi_r, sa->ike.encr,
+				      sa->ike.integ, &sa->keys, line,
+				      sizeof(line)) == 0)
+			keylog_write(m, line);
+	}
+	if (sa->state != e->seen) {
+		e->seen = sa->state;
+		ent_state_changed(e, now);
+	}
+	if (sa->peer_deleted && !e->dead_at) {
+		log_info(LS_IKE, "conn %s: the peer deleted the IKE SA",
+			 e->conn->name);
+		ent_child_down(e);
+		e->dead_at = now;
+	}
+}
+
+/* ---- receiving ---- */
+
+struct ike_peek {
+	uint8_t spi_i[IKE_SPI_LEN], spi_r[IKE_SPI_LEN];
+	uint8_t exch, flags;
+	uint32_t msg_id;
+};
+
+/* RFC 7296 §3.1: just the fixed header, to find the SA. */
+static int peek_hdr(const uint8_t *p, size_t len, uint16_t dport,
+		    struct ike_peek *h)
+{
+	uint8_t np, ver;
+	uint32_t marker;
+	struct buf b;
+
+	buf_init(&b, p, len);
+	if (dport == IKE_NATT_PORT && (buf_get_u32(&b, &marker) || marker != 0))
+		return ERR_PROTO;
+	if (buf_get_bytes(&b, h->spi_i, IKE_SPI_LEN) ||
+	    buf_get_bytes(&b, h->spi_r, IKE_SPI_LEN) || buf_get_u8(&b, &np) ||
+	    buf_get_u8(&b, &ver) || buf_get_u8(&b, &h->exch) ||
+	    buf_get_u8(&b, &h->flags) || buf_get_u32(&b, &h->msg_id))
+		return ERR_MALFORMED;
+	return 0;
+}
+
+static struct ike_ent *ent_find(struct ike_mgr *m, const struct ike_peek *h)
+{
+	bool from_i = h->flags & IKEV2_FLAG_INITIATOR;
+	struct ike_ent *e;
+
+	for (e = m->ents; e; e = e->next)
+		if (e->sa->initiator != from_i &&
+		    !memcmp(e->sa->spi_i, h->spi_i, IKE_SPI_LEN))
+			return e;
+	return NULL;
+}
+
+/* A [conn] that accepts a new IKE_SA_INIT from src to dst. */
+static struct conn_cfg *conn_for(struct ike_mgr *m, const struct ip_addr *src,
+				 const struct ip_addr *dst)
+{
+	struct conn_set *cs = m->d->conns;
+	struct conn_cfg *c;
+	size_t i;
+
+	for (i = 0; i < cs->n; i++) {
+		c = &cs->conns[i];
+		if (!addr_equal(&c->ike.local_addr, dst))
+			continue;
+		if (c->remote_any ? c->ike.local_addr.af == src->af
+				  : addr_equal(&c->ike.remote_addr, src))
+			return c;
+	}
+	return NULL;
+}
+
+static size_t half_open(const struct ike_mgr *m)
+{
+	const struct ike_ent *e;
+	size_t n = 0;
+
+	for (e = m->ents; e; e = e->next)
+		if (!e->sa->initiator && !e->dead_at &&
+		    (e->sa->state == IKE_S_IDLE ||
+		     e->sa->state == IKE_S_INIT_DONE))
+			n++;
+	return n;
+}
+
+__attribute__((format(printf, 2, 3))) static void rx_log(const char *what,
+							 const char *fmt, ...)
+{
+	char msg[256];
+	uint32_t held;
+	va_list ap;
+
+	if (!log_ratelimit_ok(&rx_rl, &held))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_info(LS_IKE, "%s: %s (%u similar lines suppressed before)", what,
+		 msg, held);
+}
+
+static void handle(struct ike_mgr *m, const uint8_t *p, size_t len,
+		   const struct ip_addr *src, uint16_t sport,
+		   const struct ip_addr *dst, uint16_t dport)
+{
+	static const uint8_t zero[IKE_SPI_LEN];
+	char ab[ADDR_STRLEN];
+	struct ike_tx tx = {0};
+	struct ike_peek h;
+	struct ike_ent *e;
+	struct conn_cfg *c;
+	int r;
+
+	if (peek_hdr(p, len, dport, &h)) {
+		rx_log("IKE datagram dropped", "from %s: too short",
+		       addr_fmt(src, ab, sizeof(ab)));
+		return;
+	}
+	e = ent_find(m, &h);
+	if (!e) {
+		/* RFC 7296 §2.2: a new IKE_SA_INIT request has a zero
+		 * responder SPI and message ID 0. */
+		if (h.exch != IKEV2_EXCH_IKE_SA_INIT ||
+		    (h.flags & IKEV2_FLAG_RESPONSE) ||
+		    !(h.flags & IKEV2_FLAG_INITIATOR) || h.msg_id != 0 ||
+		    memcmp(h.spi_r, zero, IKE_SPI_LEN)) {
+			rx_log("IKE datagram dropped",
+			       "from %s: no IKE SA for its SPIs",
+			       addr_fmt(src, ab, sizeof(ab)));
+			return;
+		}
+		c = conn_for(m, src, dst);
+		if (!c) {
+			rx_log("IKE_SA_INIT ignored",
+			       "from %s: no [conn] for this pair of "
+			       "addresses",
+			       addr_fmt(src, ab, sizeof(ab)));
+			return;
+		}
+		/* §2.6 would answer with a COOKIE; without it, bound the
+		 * state a flood can make. */
+		if (half_open(m) >= IKE_HALF_OPEN_MAX) {
+			rx_log("IKE_SA_INIT dropped",
+			       "from %s: %d half-open IKE SAs already",
+			       addr_fmt(src, ab, sizeof(ab)),
+			       IKE_HALF_OPEN_MAX);
+			return;
+		}
+		if (ent_new(m, c, false, &e))
+			return;
+		log_info(LS_IKE, "conn %s: IKE_SA_INIT from %s port %u",
+			 c->name, addr_fmt(src, ab, sizeof(ab)), sport);
+	}
+	r = ike_sa_recv(e->sa, p, len, src, sport, dst, dport, &tx);
+	send_tx(m, &tx);
+	if (r < 0 && e->sa->state == IKE_S_IDLE) {
+		/* The request did not make a responder SA. */
+		ent_unlink(m, e);
+		ent_free(e);
+		return;
+	}
+	ent_check(m, e);
+}
+
+static void read_500(struct ike_mgr *m, int fd)
+{
+	union {
+		char b[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		struct cmsghdr align;
+	} cb;
+	struct sockaddr_storage ss;
+	struct iovec iov;
+	struct msghdr mh;
+	struct cmsghdr *cm;
+	struct ip_addr src, dst;
+	uint16_t sport;
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < 32; i++) {
+		iov.iov_base = m->rxbuf;
+		iov.iov_len = IKE_MSG_MAX;
+		memset(&mh, 0, sizeof(mh));
+		mh.msg_name = &ss;
+		mh.msg_namelen = sizeof(ss);
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = cb.b;
+		mh.msg_controllen = sizeof(cb.b);
+		n = recvmsg(fd, &mh, 0);
+		if (n < 0)
+			return;
+		if (addr_from_sockaddr(&src, &sport, (struct sockaddr *)&ss,
+				       mh.msg_namelen))
+			continue;
+		memset(&dst, 0, sizeof(dst));
+		for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+			if (cm->cmsg_level == IPPROTO_IP &&
+			    cm->cmsg_type == IP_PKTINFO) {
+				struct in_pktinfo pi;
+
+				memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+				dst.af = AF_INET;
+				memcpy(dst.u.b, &pi.ipi_addr, 4);
+			} else if (cm->cmsg_level == IPPROTO_IPV6 &&
+				   cm->cmsg_type == IPV6_PKTINFO) {
+				struct in6_pktinfo pi;
+
+				memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+				dst.af = AF_INET6;
+				memcpy(dst.u.b, &pi.ipi6_addr, 16);
+			}
+		}
+		if (!dst.af)
+			continue;
+		handle(m, m->rxbuf, (size_t)n, &src, sport, &dst, IKE_PORT);
+	}
+}
+
+static void read_queue(struct ike_mgr *m)
+{
+	struct rx_hdr h;
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < 32; i++) {
+		n = recv(m->q_rd, m->rxbuf, IKE_MSG_MAX + sizeof(h), 0);
+		if (n < 0)
+			return;
+		if ((size_t)n < sizeof(h))
+			continue;
+		/* Our own record, written by on_ike_4500(). */
+		memcpy(&h, m->rxbuf, sizeof(h));
+		handle(m, m->rxbuf + sizeof(h), (size_t)n - sizeof(h), &h.src,
+		       h.sport, &h.dst, h.dport);
+	}
+}
+
+bool ike_mgr_input(struct ike_mgr *m, int fd)
+{
+	if (!m)
+		return false;
+	if (fd == m->q_rd)
+		read_queue(m);
+	else if (fd >= 0 && (fd == m->fd4 || fd == m->fd6))
+		read_500(m, fd);
+	else
+		return false;
+	return true;
+}
+
+/* ---- initiating, timers ---- */
+
+static struct ike_ent *conn_ent(struct ike_mgr *m, const struct conn_cfg *c)
+{
+	struct ike_ent *e;
+
+	for (e = m->ents; e; e = e->next)
+		if (e->conn == c && ent_active(e))
+			return e;
+	return NULL;
+}
+
+static int initiate(struct ike_mgr *m, struct conn_cfg *c)
+{
+	struct ike_tx tx = {0};
+	char ab[ADDR_STRLEN];
+	struct ike_ent *e;
+	int r;
+
+	r = ent_new(m, c, true, &e);
+	if (r)
+		return r;
+	r = ike_sa_initiate(e->sa, &tx);
+	if (r) {
+		ike_tx_clear(&tx);
+		ent_unlink(m, e);
+		ent_free(e);
+		log_err(LS_IKE, "conn %s: cannot initiate: %s", c->name,
+			err_str(r));
+		return r;
+	}
+	log_info(LS_IKE, "conn %s: initiating IKE_SA_INIT to %s", c->name,
+		 addr_fmt(&c->ike.remote_addr, ab, sizeof(ab)));
+	send_tx(m, &tx);
+	ent_check(m, e);
+	return 0;
+}
+
+void ike_mgr_tick(struct ike_mgr *m)
+{
+	struct ike_ent *e, *next;
+	struct ike_tx tx = {0};
+	uint64_t now = ipsec_now_s();
+	char ab[ADDR_STRLEN];
+
+	if (!m)
+		return;
+	for (e = m->ents; e; e = next) {
+		next = e->next;
+		if (e->dead_at) {
+			if (now >= e->dead_at) {
+				ent_unlink(m, e);
+				ent_free(e);
+			}
+			continue;
+		}
+		if (!e->sa->initiator &&
+		    (e->sa->state == IKE_S_IDLE ||
+		     e->sa->state == IKE_S_INIT_DONE) &&
+		    now - e->created > IKE_HALF_OPEN_S) {
+			log_info(LS_IKE,
+				 "conn %s: half-open IKE SA from %s "
+				 "timed out (no IKE_AUTH)",
+				 e->conn->name,
+				 addr_fmt(&e->sa->remote, ab, sizeof(ab)));
+			e->dead_at = now;
+			continue;
+		}
+		if (!e->sa->initiator ||
+		    (e->sa->state != IKE_S_INIT_SENT &&
+		     e->sa->state != IKE_S_AUTH_SENT) ||
+		    now < e->next_rtx)
+			continue;
+		if (e->tries >= IKE_RTX_TRIES) {
+			log_err(LS_IKE,
+				"conn %s: no answer from %s after %u "
+				"retransmissions of %s; giving up (is the "
+				"peer running, and do UDP 500 and 4500 "
+				"pass?)",
+				e->conn->name,
+				addr_fmt(&e->sa->remote, ab, sizeof(ab)),
+				e->tries,
+				e->sa->state == IKE_S_INIT_SENT ? "IKE_SA_INIT"
+								: "IKE_AUTH");
+			e->dead_at = now;
+			continue;
+		}
+		/* RFC 7296 §2.1: back off exponentially, capped at 8 s so
+		 * that the attempt ends after about 30 s (sent at 0, 1, 3,
+		 * 7, 15, 23; given up at 31). */
+		e->tries++;
+		e->next_rtx = now + (e->tries < 3 ? 1u << e->tries : 8u);
+		if (ike_sa_retransmit(e->sa, &tx) == 0)
+			log_dbg(LS_IKE, "conn %s: retransmission %u",
+				e->conn->name, e->tries);
+		send_tx(m, &tx);
+	}
+}
+
+bool ike_mgr_acquire(struct ike_mgr *m, const struct dp_event *ev)
+{
+	struct conn_cfg *c;
+	size_t i;
+
+	if (!m || ev->reqid < CONN_REQID_BASE)
+		return false;
+	i = ev->reqid - CONN_REQID_BASE;
+	if (i >= m->d->conns->n)
+		return false;
+	c = &m->d->conns->conns[i];
+	/* Only start = trap initiates on traffic; others wait (the
+	 * packets are held briefly, then dropped: never sent in clear). */
+	if (c->start == CONN_START_TRAP && !conn_ent(m, c))
+		initiate(m, c);
+	return true;
+}
+
+/* ---- set-up ---- */
+
+/* Outbound protect policies and routes for every selector pair. */
+static int install_policies(struct ike_mgr *m, struct conn_cfg *c)
+{
+	struct daemon *d = m->d;
+	struct ike_conn *ic = &c->ike;
+	struct policy_params p;
+	char pb[PREFIX_STRLEN];
+	uint8_t i, j;
+	int r;
+
+	for (i = 0; i < ic->n_local_ts; i++)
+		for (j = 0; j < ic->n_remote_ts; j++) {
+			if (ic->local_ts[i].net.addr.af !=
+			    ic->remote_ts[j].net.addr.af)
+				continue;
+			memset(&p, 0, sizeof(p));
+			p.id = ic->reqid * 64 + (uint32_t)m->n_policies++;
+			p.priority = 1000;
+			p.dir = SA_DIR_OUT;
+			p.action = POLICY_PROTECT;
+			p.src = ic->local_ts[i];
+			p.dst = ic->remote_ts[j];
+			p.reqid = ic->reqid;
+			p.tmpl_src = ic->local_addr;
+			p.tmpl_dst = ic->remote_addr;
+			r = d->ops->add_policy(d->dp, &p);
+			if (r) {
+				log_err(LS_IKE,
+					"conn %s: cannot install a "
+					"policy: %s",
+					c->name, err_str(r));
+				return r;
+			}
+		}
+	for (j = 0; j < ic->n_remote_ts; j++) {
+		/* Transport mode: prefer our address as the source, so the
+		 * packet matches the policy (RFC 4301 §4.1). */
+		r = dp_route_add(d->dp, &ic->remote_ts[j].net,
+				 ic->mode == IPSEC_MODE_TRANSPORT
+					 ? &ic->local_addr
+					 : NULL);
+		if (r)
+			return r;
+		log_info(LS_IKE, "conn %s: route %s via %s", c->name,
+			 prefix_fmt(&ic->remote_ts[j].net, pb, sizeof(pb)),
+			 dp_ifname(d->dp));
+	}
+	return 0;
+}
+
+int ike_mgr_new(struct daemon *d, struct ike_mgr **out)
+{
+	struct ike_mgr *m;
+	int sv[2], r;
+
+	*out = NULL;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return ERR_NOMEM;
+	m->d = d;
+	m->fd4 = m->fd6 = m->q_rd = m->q_wr = m->keylog_fd = -1;
+	m->rxbuf = malloc(IKE_MSG_MAX + sizeof(struct rx_hdr));
+	if (!m->rxbuf) {
+		r = ERR_NOMEM;
+		goto out;
+	}
+	r = open_500(AF_INET, d->cfg->d.fwmark, &m->fd4);
+	if (r) {
+		log_err(LS_IKE,
+			"UDP port %u: %s (is another IKE daemon "
+			"running?)",
+			IKE_PORT, strerror(errno));
+		goto out;
+	}
+	if (open_500(AF_INET6, d->cfg->d.fwmark, &m->fd6))
+		log_warn(LS_IKE, "no IPv6 socket on UDP port %u: %s", IKE_PORT,
+			 strerror(errno));
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
+		       sv) < 0) {
+		r = ERR_IO;
+		goto out;
+	}
+	m->q_rd = sv[0];
+	m->q_wr = sv[1];
+	if (d->conns->keylog[0]) {
+		m->keylog_fd =
+			open(d->conns->keylog,
+			     O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (m->keylog_fd < 0) {
+			log_err(LS_IKE, "key log %s: %s", d->conns->keylog,
+				strerror(errno));
+			r = ERR_IO;
+			goto out;
+		}
+		log_warn(LS_IKE,
+			 "*** KEY LOG ON: every IKE and ESP key is "
+			 "written IN CLEAR to %s; anyone who can read it "
+			 "can decrypt all traffic. For debugging only: "
+			 "remove [daemon] keylog in production ***",
+			 d->conns->keylog);
+	}
+	dp_set_ike_cb(d->dp, on_ike_4500, m);
+	*out = m;
+	return 0;
+out:
+	ike_mgr_free(m);
+	return r;
+}
+
+int ike_mgr_start(struct ike_mgr *m, int ep)
+{
+	struct epoll_event ev = {.events = EPOLLIN};
+	struct conn_set *cs = m->d->conns;
+	int fds[3] = {m->fd4, m->fd6, m->q_rd};
+	size_t i;
+	int r;
+
+	for (i = 0; i < 3; i++) {
+		if (fds[i] < 0)
+			continue;
+		ev.data.fd = fds[i];
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev) < 0)
+			return ERR_IO;
+	}
+	for (i = 0; i < cs->n; i++) {
+		r = install_policies(m, &cs->conns[i]);
+		if (r)
+			return r;
+	}
+	for (i = 0; i < cs->n; i++)
+		if (cs->conns[i].start == CONN_START_ON)
+			initiate(m, &cs->conns[i]);
+	return 0;
+}
+
+void ike_mgr_free(struct ike_mgr *m)
+{
+	struct ike_tx tx = {0};
+	struct ike_ent *e;
+
+	if (!m)
+		return;
+	while ((e = m->ents)) {
+		m->ents = e->next;
+		/* RFC 7296 §1.4.1: tell the peer, so it does not keep a
+		 * dead SA until its liveness check. */
+		if (!e->dead_at && ike_sa_delete(e->sa, &tx) == 0)
+			send_tx(m, &tx);
+		ent_free(e);
+	}
+	if (m->fd4 >= 0)
+		close(m->fd4);
+	if (m->fd6 >= 0)
+		close(m->fd6);
+	if (m->q_rd >= 0)
+		close(m->q_rd);
+	if (m->q_wr >= 0)
+		close(m->q_wr);
+	if (m->keylog_fd >= 0)
+		close(m->keylog_fd);
+	free(m->rxbuf);
+	free(m);
+}
+
+/* ---- control ---- */
+
+int ike_mgr_up(struct ike_mgr *m, const char *name, char *msg, size_t len)
+{
+	struct conn_cfg *c = m ? conn_find(m->d->conns, name) : NULL;
+	int r;
+
+	if (!c) {
+		snprintf(msg, len, "no connection '%s'", name);
+		return ERR_NOTFOUND;
+	}
+	if (c->remote_any) {
+		snprintf(msg, len,
+			 "connection '%s' has remote = %%any and "
+			 "can only respond",
+			 name);
+		return ERR_INVAL;
+	}
+	if (conn_ent(m, c)) {
+		snprintf(msg, len,
+			 "connection '%s' is already up or "
+			 "connecting",
+			 name);
+		return ERR_EXISTS;
+	}
+	r = initiate(m, c);
+	if (r) {
+		snprintf(msg, len, "cannot initiate '%s': %s", name,
+			 err_str(r));
+		return r;
+	}
+	snprintf(msg, len, "initiating %s", name);
+	return 0;
+}
+
+int ike_mgr_down(struct ike_mgr *m, const char *name, char *msg, size_t len)
+{
+	struct conn_cfg *c = m ? conn_find(m->d->conns, name) : NULL;
+	struct ike_tx tx = {0};
+	struct ike_ent *e;
+	unsigned n = 0;
+
+	if (!c) {
+		snprintf(msg, len, "no connection '%s'", name);
+		return ERR_NOTFOUND;
+	}
+	for (e = m->ents; e; e = e->next) {
+		if (e->conn != c || e->dead_at)
+			continue;
+		if (ike_sa_delete(e->sa, &tx) == 0)
+			send_tx(m, &tx);
+		ent_child_down(e);
+		e->dead_at = ipsec_now_s();
+		n++;
+	}
+	if (!n) {
+		snprintf(msg, len, "connection '%s' has no IKE SA", name);
+		return ERR_NOTFOUND;
+	}
+	log_info(LS_IKE, "conn %s: deleted by ipsecctl down", name);
+	snprintf(msg, len, "deleted %u IKE SA%s of %s", n, n == 1 ? "" : "s",
+		 name);
+	return 0;
+}
+
+static void json_spi(struct json *j, const char *key, const uint8_t *spi)
+{
+	char s[2 + 2 * IKE_SPI_LEN + 1];
+	int i;
+
+	s[0] = '0';
+	s[1] = 'x';
+	for (i = 0; i < IKE_SPI_LEN; i++)
+		snprintf(s + 2 + 2 * i, 3, "%02x", spi[i]);
+	json_kv_str(j, key, s);
+}
+
+static void json_id(struct json *j, const char *key, const struct ike_id *id,
+		    const struct ip_addr *dflt)
+{
+	char s[IKE_ID_MAX + 8];
+	struct ip_addr a;
+
+	if (!id->type) {
+		if (dflt && dflt->af)
+			json_kv_str(j, key, addr_fmt(dflt, s, sizeof(s)));
+		else
+			json_kv_str(j, key, "%any");
+		return;
+	}
+	memset(&a, 0, sizeof(a));
+	if ((id->type == IKEV2_ID_IPV4_ADDR && id->len == 4) ||
+	    (id->type == IKEV2_ID_IPV6_ADDR && id->len == 16)) {
+		a.af = id->len == 4 ? AF_INET : AF_INET6;
+		memcpy(a.u.b, id->data, id->len);
+		json_kv_str(j, key, addr_fmt(&a, s, sizeof(s)));
+	} else {
+		json_key(j, key);
+		json_strn(j, (const char *)id->data, id->len);
+	}
+}
+
+static void json_ts(struct json *j, const char *key, const struct ts_sel *t,
+		    uint8_t n)
+{
+	char pb[PREFIX_STRLEN];
+	uint8_t i;
+
+	json_kv_arr(j, key);
+	for (i = 0; i < n; i++)
+		json_str(j, prefix_fmt(&t[i].net, pb, sizeof(pb)));
+	json_arr_end(j);
+}
+
+static void json_child(struct ike_ent *e, struct json *j, uint64_t now)
+{
+	struct daemon *d = e->m->d;
+	const struct sa_params *in = &e->child_in, *out = &e->child_out;
+	struct sa_stats si, so;
+	char b[64];
+
+	memset(&si, 0, sizeof(si));
+	memset(&so, 0, sizeof(so));
+	d->ops->get_stats(d->dp, IPSEC_PROTO_ESP, in->spi, SA_DIR_IN, &si);
+	d->ops->get_stats(d->dp, IPSEC_PROTO_ESP, out->spi, SA_DIR_OUT, &so);
+	json_obj_begin(j);
+	json_kv_str(j, "name", e->conn->name);
+	json_kv_str(j, "mode",
+		    in->mode == IPSEC_MODE_TRANSPORT ? "transport" : "tunnel");
+	json_kv_str(j, "proto", "esp");
+	if (out->encap_dport) {
+		snprintf(b, sizeof(b), "udp/%u", out->encap_dport);
+		json_kv_str(j, "encap", b);
+	} else {
+		json_kv_str(j, "encap", "none");
+	}
+	snprintf(b, sizeof(b), "0x%08x", in->spi);
+	json_kv_str(j, "spi_in", b);
+	snprintf(b, sizeof(b), "0x%08x", out->spi);
+	json_kv_str(j, "spi_out", b);
+	snprintf(b, sizeof(b), "%s%s%s", in->encr ? in->encr->name : "?",
+		 in->integ ? "-" : "", in->integ ? in->integ->name : "");
+	json_kv_str(j, "algorithms", b);
+	json_ts(j, "local_ts", out->ts_local, out->n_ts_local);
+	json_ts(j, "remote_ts", out->ts_remote, out->n_ts_remote);
+	json_kv_u64(j, "bytes_in", si.bytes);
+	json_kv_u64(j, "bytes_out", so.bytes);
+	json_kv_u64(j, "packets_in", si.packets);
+	json_kv_u64(j, "packets_out", so.packets);
+	json_kv_u64(j, "replay_drops", si.replay_drops);
+	json_kv_u64(j, "auth_fails", si.auth_fails);
+	json_kv_u64(j, "age_s", now - e->child_added);
+	/* No rekeying or lifetimes yet. */
+	json_key(j, "rekey_in_s");
+	json_null(j);
+	json_key(j, "expire_in_s");
+	json_null(j);
+	json_obj_end(j);
+}
+
+static const char *state_str(const struct ike_ent *e)
+{
+	if (e->dead_at)
+		return "DELETING";
+	switch (e->sa->state) {
+	case IKE_S_ESTABLISHED:
+		return "ESTABLISHED";
+	case IKE_S_FAILED:
+		return "FAILED";
+	default:
+		return "CONNECTING";
+	}
+}
+
+void ike_mgr_status(struct ike_mgr *m, struct json *j, uint64_t now)
+{
+	struct conn_set *cs;
+	struct ike_ent *e;
+	char ab[ADDR_STRLEN], alg[128];
+	size_t i;
+
+	if (!m)
+		return;
+	cs = m->d->conns;
+	/* Configuration order (docs/ctl.md). */
+	for (i = 0; i < cs->n; i++)
+		for (e = m->ents; e; e = e->next) {
+			const struct ike_sa *sa = e->sa;
+
+			if (e->conn != &cs->conns[i])
+				continue;
+			json_obj_begin(j);
+			json_kv_str(j, "name", e->conn->name);
+			json_kv_str(j, "state", state_str(e));
+			json_kv_str(j, "local",
+				    addr_fmt(&sa->local, ab, sizeof(ab)));
+			json_kv_str(j, "remote",
+				    addr_fmt(&sa->remote, ab, sizeof(ab)));
+			json_id(j, "local_id", &e->conn->ike.local_id,
+				&e->conn->ike.local_addr);
+			json_id(j, "remote_id", &e->conn->ike.remote_id, NULL);
+			json_spi(j, "spi_i", sa->spi_i);
+			json_spi(j, "spi_r", sa->spi_r);
+			if (sa->ike.encr)
+				algs_fmt(&sa->ike, alg, sizeof(alg));
+			else
+				snprintf(alg, sizeof(alg), "-");
+			json_kv_str(j, "algorithms", alg);
+			json_kv_u64(j, "established_s",
+				    e->established ? now - e->established : 0);
+			json_key(j, "rekey_in_s");
+			json_null(j);
+			json_kv_arr(j, "child_sas");
+			if (e->child_installed)
+				json_child(e, j, now);
+			json_arr_end(j);
+			json_obj_end(j);
+		}
+}
