@@ -35,51 +35,11 @@
 #include "common/log.h"
 #include "config/conn.h"
 #include "daemon/daemon.h"
-/* The data plane's port-4500 socket: see dp_udp_fd() below. */
-#include "dataplane/dp_impl.h"
+#include "daemon/ike_impl.h"
 #include "dataplane/dp_user.h"
 #include "ike/ike_sa.h"
+#include "esp/sad.h"
 #include "ike/keylog.h"
-
-#define IKE_HALF_OPEN_MAX 32 /* responder SAs before IKE_AUTH */
-#define IKE_HALF_OPEN_S 30   /* a half-open SA is dropped after this */
-#define IKE_RTX_TRIES 5	     /* RFC 7296 §2.1: then give up */
-#define IKE_FAILED_KEEP_S 10 /* answer retransmissions, then free */
-#define IKE_MSG_MAX 65535
-
-/* One IKE SA and what it installed. */
-struct ike_ent {
-	struct ike_ent *next;
-	struct conn_cfg *conn; /* borrowed from d->conns */
-	struct ike_sa *sa;
-	struct ike_mgr *m;
-	enum ike_state seen; /* state when last looked at */
-	uint64_t created, established;
-	uint64_t next_rtx;
-	unsigned tries;
-	uint64_t dead_at; /* 0, or when to free it */
-	bool ike_logged;  /* key log line written */
-	bool child_installed;
-	bool out_replaced; /* a newer Child SA took over outbound */
-	struct sa_params child_in, child_out; /* keys wiped */
-	uint64_t child_added;
-};
-
-/* What the worker thread queues for each datagram received on 4500. */
-struct rx_hdr {
-	struct ip_addr src, dst;
-	uint16_t sport, dport;
-};
-
-struct ike_mgr {
-	struct daemon *d;
-	int fd4, fd6;	/* UDP port 500 */
-	int q_rd, q_wr; /* socketpair: worker -> control thread */
-	int keylog_fd;	/* -1 = off */
-	struct ike_ent *ents;
-	size_t n_policies;
-	uint8_t *rxbuf; /* IKE_MSG_MAX + header */
-};
 
 static struct log_ratelimit rx_rl = LOG_RATELIMIT_INIT(10, 5);
 
@@ -122,16 +82,6 @@ static int open_500(int af, uint32_t mark, int *out)
 fail:
 	close(fd);
 	return ERR_IO;
-}
-
-/*
- * The data plane's UDP socket on 4500.  dp.h has no call for sending on
- * it yet, so this reaches into struct dp (dp_impl.h); a dp_send_udp()
- * would replace it.  sendmsg() on a UDP socket is thread-safe.
- */
-static int dp_udp_fd(struct ike_mgr *m, sa_family_t af)
-{
-	return m->d->dp->socks.fd[af == AF_INET ? DS_UDP4 : DS_UDP6];
 }
 
 /* Send one datagram from src:sport (IP_PKTINFO picks the source). */
@@ -197,7 +147,7 @@ static void send_tx(struct ike_mgr *m, struct ike_tx *tx)
 		const struct ike_dgram_out *o = &tx->d[i];
 
 		if (o->sport == IKE_NATT_PORT)
-			fd = dp_udp_fd(m, o->dst.af);
+			fd = dp_natt_fd(m->d->dp, o->dst.af);
 		else
 			fd = o->dst.af == AF_INET ? m->fd4 : m->fd6;
 		if (udp_send(fd, o) && log_ratelimit_ok(&rl, &held))
@@ -374,7 +324,7 @@ static int ent_new(struct ike_mgr *m, struct conn_cfg *c, bool initiator,
 	return 0;
 }
 
-static void algs_fmt(const struct proposal_chosen *c, char *buf, size_t len)
+void ike_algs_fmt(const struct proposal_chosen *c, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s%s%s-%s-%s", c->encr ? c->encr->name : "?",
 		 c->integ ? "-" : "", c->integ ? c->integ->name : "",
@@ -396,7 +346,7 @@ static void ent_state_changed(struct ike_ent *e, uint64_t now)
 		break;
 	case IKE_S_ESTABLISHED:
 		e->established = now;
-		algs_fmt(&sa->ike, alg, sizeof(alg));
+		ike_algs_fmt(&sa->ike, alg, sizeof(alg));
 		log_info(LS_IKE,
 			 "conn %s: IKE SA established with %s port "
 			 "%u as %s (%s)%s",
@@ -1040,159 +990,4 @@ int ike_mgr_down(struct ike_mgr *m, const char *name, char *msg, size_t len)
 	snprintf(msg, len, "deleted %u IKE SA%s of %s", n, n == 1 ? "" : "s",
 		 name);
 	return 0;
-}
-
-static void json_spi(struct json *j, const char *key, const uint8_t *spi)
-{
-	char s[2 + 2 * IKE_SPI_LEN + 1];
-	int i;
-
-	s[0] = '0';
-	s[1] = 'x';
-	for (i = 0; i < IKE_SPI_LEN; i++)
-		snprintf(s + 2 + 2 * i, 3, "%02x", spi[i]);
-	json_kv_str(j, key, s);
-}
-
-static void json_id(struct json *j, const char *key, const struct ike_id *id,
-		    const struct ip_addr *dflt)
-{
-	char s[IKE_ID_MAX + 8];
-	struct ip_addr a;
-
-	if (!id->type) {
-		if (dflt && dflt->af)
-			json_kv_str(j, key, addr_fmt(dflt, s, sizeof(s)));
-		else
-			json_kv_str(j, key, "%any");
-		return;
-	}
-	memset(&a, 0, sizeof(a));
-	if ((id->type == IKEV2_ID_IPV4_ADDR && id->len == 4) ||
-	    (id->type == IKEV2_ID_IPV6_ADDR && id->len == 16)) {
-		a.af = id->len == 4 ? AF_INET : AF_INET6;
-		memcpy(a.u.b, id->data, id->len);
-		json_kv_str(j, key, addr_fmt(&a, s, sizeof(s)));
-	} else {
-		json_key(j, key);
-		json_strn(j, (const char *)id->data, id->len);
-	}
-}
-
-static void json_ts(struct json *j, const char *key, const struct ts_sel *t,
-		    uint8_t n)
-{
-	char pb[PREFIX_STRLEN];
-	uint8_t i;
-
-	json_kv_arr(j, key);
-	for (i = 0; i < n; i++)
-		json_str(j, prefix_fmt(&t[i].net, pb, sizeof(pb)));
-	json_arr_end(j);
-}
-
-static void json_child(struct ike_ent *e, struct json *j, uint64_t now)
-{
-	struct daemon *d = e->m->d;
-	const struct sa_params *in = &e->child_in, *out = &e->child_out;
-	struct sa_stats si, so;
-	char b[64];
-
-	memset(&si, 0, sizeof(si));
-	memset(&so, 0, sizeof(so));
-	d->ops->get_stats(d->dp, IPSEC_PROTO_ESP, in->spi, SA_DIR_IN, &si);
-	d->ops->get_stats(d->dp, IPSEC_PROTO_ESP, out->spi, SA_DIR_OUT, &so);
-	json_obj_begin(j);
-	json_kv_str(j, "name", e->conn->name);
-	json_kv_str(j, "mode",
-		    in->mode == IPSEC_MODE_TRANSPORT ? "transport" : "tunnel");
-	json_kv_str(j, "proto", "esp");
-	if (out->encap_dport) {
-		snprintf(b, sizeof(b), "udp/%u", out->encap_dport);
-		json_kv_str(j, "encap", b);
-	} else {
-		json_kv_str(j, "encap", "none");
-	}
-	snprintf(b, sizeof(b), "0x%08x", in->spi);
-	json_kv_str(j, "spi_in", b);
-	snprintf(b, sizeof(b), "0x%08x", out->spi);
-	json_kv_str(j, "spi_out", b);
-	snprintf(b, sizeof(b), "%s%s%s", in->encr ? in->encr->name : "?",
-		 in->integ ? "-" : "", in->integ ? in->integ->name : "");
-	json_kv_str(j, "algorithms", b);
-	json_ts(j, "local_ts", out->ts_local, out->n_ts_local);
-	json_ts(j, "remote_ts", out->ts_remote, out->n_ts_remote);
-	json_kv_u64(j, "bytes_in", si.bytes);
-	json_kv_u64(j, "bytes_out", so.bytes);
-	json_kv_u64(j, "packets_in", si.packets);
-	json_kv_u64(j, "packets_out", so.packets);
-	json_kv_u64(j, "replay_drops", si.replay_drops);
-	json_kv_u64(j, "auth_fails", si.auth_fails);
-	json_kv_u64(j, "age_s", now - e->child_added);
-	/* No rekeying or lifetimes yet. */
-	json_key(j, "rekey_in_s");
-	json_null(j);
-	json_key(j, "expire_in_s");
-	json_null(j);
-	json_obj_end(j);
-}
-
-static const char *state_str(const struct ike_ent *e)
-{
-	if (e->dead_at)
-		return "DELETING";
-	switch (e->sa->state) {
-	case IKE_S_ESTABLISHED:
-		return "ESTABLISHED";
-	case IKE_S_FAILED:
-		return "FAILED";
-	default:
-		return "CONNECTING";
-	}
-}
-
-void ike_mgr_status(struct ike_mgr *m, struct json *j, uint64_t now)
-{
-	struct conn_set *cs;
-	struct ike_ent *e;
-	char ab[ADDR_STRLEN], alg[128];
-	size_t i;
-
-	if (!m)
-		return;
-	cs = m->d->conns;
-	/* Configuration order (docs/ctl.md). */
-	for (i = 0; i < cs->n; i++)
-		for (e = m->ents; e; e = e->next) {
-			const struct ike_sa *sa = e->sa;
-
-			if (e->conn != &cs->conns[i])
-				continue;
-			json_obj_begin(j);
-			json_kv_str(j, "name", e->conn->name);
-			json_kv_str(j, "state", state_str(e));
-			json_kv_str(j, "local",
-				    addr_fmt(&sa->local, ab, sizeof(ab)));
-			json_kv_str(j, "remote",
-				    addr_fmt(&sa->remote, ab, sizeof(ab)));
-			json_id(j, "local_id", &e->conn->ike.local_id,
-				&e->conn->ike.local_addr);
-			json_id(j, "remote_id", &e->conn->ike.remote_id, NULL);
-			json_spi(j, "spi_i", sa->spi_i);
-			json_spi(j, "spi_r", sa->spi_r);
-			if (sa->ike.encr)
-				algs_fmt(&sa->ike, alg, sizeof(alg));
-			else
-				snprintf(alg, sizeof(alg), "-");
-			json_kv_str(j, "algorithms", alg);
-			json_kv_u64(j, "established_s",
-				    e->established ? now - e->established : 0);
-			json_key(j, "rekey_in_s");
-			json_null(j);
-			json_kv_arr(j, "child_sas");
-			if (e->child_installed)
-				json_child(e, j, now);
-			json_arr_end(j);
-			json_obj_end(j);
-		}
 }

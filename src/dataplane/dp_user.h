@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "dataplane/dp.h"
 
@@ -83,6 +84,14 @@ typedef void (*dp_ike_cb)(const uint8_t *msg, size_t len,
 			  const struct ip_addr *dst, uint16_t dport,
 			  void *arg);
 void dp_set_ike_cb(struct dp *dp, dp_ike_cb cb, void *arg);
+/*
+ * The data plane's UDP socket on the NAT-T port for family af, or -1.
+ * IKE sends on it once it has moved to port 4500, so that IKE and ESP
+ * keep one NAT mapping (RFC 3948 §2.2, RFC 7296 §2.23); a second socket
+ * on the port would split the incoming ESP.  Borrowed; sendmsg() on it
+ * is thread-safe.
+ */
+int dp_natt_fd(const struct dp *dp, sa_family_t af);
 
 /* Log every SA's counters and the data plane's own (SIGUSR1). */
 void dp_log_stats(struct dp *dp);

@@ -201,6 +201,15 @@ void dp_set_ike_cb(struct dp *dp, dp_ike_cb cb, void *arg)
 	dp->ike_arg = arg;
 }
 
+int dp_natt_fd(const struct dp *dp, sa_family_t af)
+{
+	if (af == AF_INET)
+		return dp->socks.fd[DS_UDP4];
+	if (af == AF_INET6)
+		return dp->socks.fd[DS_UDP6];
+	return -1;
+}
+
 void dp_dispatch_events(struct dp *dp)
 {
 	struct dp_event ev[DP_EV_RING];

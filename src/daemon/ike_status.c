@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ipsecctl status for the IKE manager: the entries of the "ike_sas"
+ * array, as docs/ctl.md specifies them.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/addr.h"
+#include "ctl/json.h"
+#include "daemon/daemon.h"
+#include "daemon/ike_impl.h"
+#include "ike/ike_sa.h"
+
+static void json_spi(struct json *j, const char *key, const uint8_t *spi)
+{
+	char s[2 + 2 * IKE_SPI_LEN + 1];
+	int i;
+
+	s[0] = '0';
+	s[1] = 'x';
+	for (i = 0; i < IKE_SPI_LEN; i++)
+		snprintf(s + 2 + 2 * i, 3, "%02x", spi[i]);
+	json_kv_str(j, key, s);
+}
+
+static void json_id(struct json *j, const char *key, const struct ike_id *id,
+		    const struct ip_addr *dflt)
+{
+	char s[IKE_ID_MAX + 8];
+	struct ip_addr a;
+
+	if (!id->type) {
+		if (dflt && dflt->af)
+			json_kv_str(j, key, addr_fmt(dflt, s, sizeof(s)));
+		else
+			json_kv_str(j, key, "%any");
+		return;
+	}
+	memset(&a, 0, sizeof(a));
+	if ((id->type == IKEV2_ID_IPV4_ADDR && id->len == 4) ||
+	    (id->type == IKEV2_ID_IPV6_ADDR && id->len == 16)) {
+		a.af = id->len == 4 ? AF_INET : AF_INET6;
+		memcpy(a.u.b, id->data, id->len);
+		json_kv_str(j, key, addr_fmt(&a, s, sizeof(s)));
+	} else {
+		json_key(j, key);
+		json_strn(j, (const char *)id->data, id->len);
+	}
+}
+
+static void json_ts(struct json *j, const char *key, const struct ts_sel *t,
+		    uint8_t n)
+{
+	char pb[PREFIX_STRLEN];
+	uint8_t i;
+
+	json_kv_arr(j, key);
+	for (i = 0; i < n; i++)
+		json_str(j, prefix_fmt(&t[i].net, pb, sizeof(pb)));
+	json_arr_end(j);
+}
+
+static void json_child(struct ike_ent *e, struct json *j, uint64_t now)
+{
+	struct daemon *d = e->m->d;
+	const struct sa_params *in = &e->child_in, *out = &e->child_out;
+	struct sa_stats si, so;
+	char b[64];
+
+	memset(&si, 0, sizeof(si));
+	memset(&so, 0, sizeof(so));
+	d->ops->get_stats(d->dp, IPSEC_PROTO_ESP, in->spi, SA_DIR_IN, &si);
+	d->ops->get_stats(d->dp, IPSEC_PROTO_ESP, out->spi, SA_DIR_OUT, &so);
+	json_obj_begin(j);
+	json_kv_str(j, "name", e->conn->name);
+	json_kv_str(j, "mode",
+		    in->mode == IPSEC_MODE_TRANSPORT ? "transport" : "tunnel");
+	json_kv_str(j, "proto", "esp");
+	if (out->encap_dport) {
+		snprintf(b, sizeof(b), "udp/%u", out->encap_dport);
+		json_kv_str(j, "encap", b);
+	} else {
+		json_kv_str(j, "encap", "none");
+	}
+	snprintf(b, sizeof(b), "0x%08x", in->spi);
+	json_kv_str(j, "spi_in", b);
+	snprintf(b, sizeof(b), "0x%08x", out->spi);
+	json_kv_str(j, "spi_out", b);
+	snprintf(b, sizeof(b), "%s%s%s", in->encr ? in->encr->name : "?",
+		 in->integ ? "-" : "", in->integ ? in->integ->name : "");
+	json_kv_str(j, "algorithms", b);
+	json_ts(j, "local_ts", out->ts_local, out->n_ts_local);
+	json_ts(j, "remote_ts", out->ts_remote, out->n_ts_remote);
+	json_kv_u64(j, "bytes_in", si.bytes);
+	json_kv_u64(j, "bytes_out", so.bytes);
+	json_kv_u64(j, "packets_in", si.packets);
+	json_kv_u64(j, "packets_out", so.packets);
+	json_kv_u64(j, "replay_drops", si.replay_drops);
+	json_kv_u64(j, "auth_fails", si.auth_fails);
+	json_kv_u64(j, "age_s", now - e->child_added);
+	/* No rekeying or lifetimes yet. */
+	json_key(j, "rekey_in_s");
+	json_null(j);
+	json_key(j, "expire_in_s");
+	json_null(j);
+	json_obj_end(j);
+}
+
+static const char *state_str(const struct ike_ent *e)
+{
+	if (e->dead_at)
+		return "DELETING";
+	switch (e->sa->state) {
+	case IKE_S_ESTABLISHED:
+		return "ESTABLISHED";
+	case IKE_S_FAILED:
+		return "FAILED";
+	default:
+		return "CONNECTING";
+	}
+}
+
+void ike_mgr_status(struct ike_mgr *m, struct json *j, uint64_t now)
+{
+	struct conn_set *cs;
+	struct ike_ent *e;
+	char ab[ADDR_STRLEN], alg[128];
+	size_t i;
+
+	if (!m)
+		return;
+	cs = m->d->conns;
+	/* Configuration order (docs/ctl.md). */
+	for (i = 0; i < cs->n; i++)
+		for (e = m->ents; e; e = e->next) {
+			const struct ike_sa *sa = e->sa;
+
+			if (e->conn != &cs->conns[i])
+				continue;
+			json_obj_begin(j);
+			json_kv_str(j, "name", e->conn->name);
+			json_kv_str(j, "state", state_str(e));
+			json_kv_str(j, "local",
+				    addr_fmt(&sa->local, ab, sizeof(ab)));
+			json_kv_str(j, "remote",
+				    addr_fmt(&sa->remote, ab, sizeof(ab)));
+			json_id(j, "local_id", &e->conn->ike.local_id,
+				&e->conn->ike.local_addr);
+			json_id(j, "remote_id", &e->conn->ike.remote_id, NULL);
+			json_spi(j, "spi_i", sa->spi_i);
+			json_spi(j, "spi_r", sa->spi_r);
+			if (sa->ike.encr)
+				ike_algs_fmt(&sa->ike, alg, sizeof(alg));
+			else
+				snprintf(alg, sizeof(alg), "-");
+			json_kv_str(j, "algorithms", alg);
+			json_kv_u64(j, "established_s",
+				    e->established ? now - e->established : 0);
+			json_key(j, "rekey_in_s");
+			json_null(j);
+			json_kv_arr(j, "child_sas");
+			if (e->child_installed)
+				json_child(e, j, now);
+			json_arr_end(j);
+			json_obj_end(j);
+		}
+}
