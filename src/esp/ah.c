@@ -23,29 +23,6 @@
 #define AH_MAX_FIELD 40 /* ICV field incl. alignment padding */
 #define GMAC_IV_LEN 8
 
-static struct log_ratelimit ah_rl = LOG_RATELIMIT_INIT(10, 5);
-
-static int ah_drop(struct ipsec_sa *sa, const char *what, int r, uint64_t seq)
-{
-	uint32_t held;
-
-	if (r == ERR_SHORT)
-		r = ERR_MALFORMED;
-	if (r == ERR_REPLAY)
-		sa->stats.replay_drops++;
-	else if (r == ERR_AUTH)
-		sa->stats.auth_fails++;
-	else if (r == ERR_PERM)
-		sa->stats.ts_drops++;
-	else if (r == ERR_MALFORMED || r == ERR_UNSUPPORTED)
-		sa->stats.malformed++;
-	if (log_ratelimit_ok(&ah_rl, &held))
-		log_warn(LS_ESP, "AH SA 0x%08x: dropped (%s: %s), seq %llu%s%u",
-			 sa->p.spi, what, err_str(r), (unsigned long long)seq,
-			 held ? ", lines held back: " : "", held ? held : 0);
-	return r;
-}
-
 /* RFC 4302 §2.6: the authenticator bytes (GMAC: IV || tag). */
 static size_t ah_field_len(const struct ipsec_sa *sa)
 {
@@ -375,47 +352,6 @@ static int ah_result(const struct ipsec_sa *sa, struct pkt *pkt,
 	return 0;
 }
 
-/* As esp_finish: window, then counters, under sa->lock. */
-static int ah_finish(struct ipsec_sa *sa, struct pkt *pkt, int r,
-		     bool authentic, uint64_t seq, const char *what)
-{
-	int ru;
-
-	pthread_mutex_lock(&sa->lock);
-	if (authentic) {
-		ru = replay_update(&sa->replay, seq);
-		if (ru && (r == 0 || r == ERR_DROP)) {
-			r = ru;
-			what = "replay";
-		}
-		if (!ru && seq > sa->stats.seq)
-			sa->stats.seq = seq;
-	}
-	if (r == 0)
-		r = ipsec_sa_account(sa, pkt->len);
-	else if (r == ERR_DROP)
-		ipsec_sa_account(sa, 0);
-	if (r && r != ERR_DROP)
-		r = ah_drop(sa, what, r, seq);
-	pthread_mutex_unlock(&sa->lock);
-	return r;
-}
-
-static int ah_check_ts(const struct ipsec_sa *sa, const struct pkt *pkt)
-{
-	struct flow f;
-
-	if (!sa->p.n_ts_local && !sa->p.n_ts_remote)
-		return 0;
-	if (flow_from_packet(pkt_data(pkt), pkt->len, &f))
-		return ERR_MALFORMED;
-	/* RFC 4301 §5.2 step 4: inbound, the source is the remote side. */
-	if (!ts_set_match(sa->p.ts_remote, sa->p.n_ts_remote, &f, true) ||
-	    !ts_set_match(sa->p.ts_local, sa->p.n_ts_local, &f, false))
-		return ERR_PERM;
-	return 0;
-}
-
 int ah_decap(struct ipsec_sa *sa, struct pkt *pkt)
 {
 	struct sa_crypto *c;
@@ -443,7 +379,7 @@ int ah_decap(struct ipsec_sa *sa, struct pkt *pkt)
 		r = replay_check(&sa->replay, seq_lo, &seq);
 	}
 	if (r) {
-		r = ah_drop(sa, what, r, seq_lo);
+		r = ipsec_sa_drop(sa, what, r, seq_lo);
 		pthread_mutex_unlock(&sa->lock);
 		*pkt = save;
 		return r;
@@ -471,9 +407,9 @@ int ah_decap(struct ipsec_sa *sa, struct pkt *pkt)
 	if (r)
 		goto out;
 	what = "traffic selectors";
-	r = ah_check_ts(sa, pkt);
+	r = ipsec_sa_check_ts(sa, pkt);
 out:
-	r = ah_finish(sa, pkt, r, authentic, seq, what);
+	r = ipsec_sa_rx_finish(sa, pkt->len, r, authentic, seq, what);
 	if (r && r != ERR_DROP)
 		*pkt = save;
 	return r;

@@ -20,50 +20,6 @@
 /* RFC 4303 §2.7: TFC padding rounds the inner packet up to this. */
 #define ESP_TFC_BLOCK 32
 
-static struct log_ratelimit esp_rl = LOG_RATELIMIT_INIT(10, 5);
-
-static void drop_log(const struct ipsec_sa *sa, const char *what, int r,
-		     uint64_t seq)
-{
-	uint32_t held;
-
-	if (!log_ratelimit_ok(&esp_rl, &held))
-		return;
-	log_warn(LS_ESP, "ESP SA 0x%08x: dropped (%s: %s), seq %llu%s%u",
-		 sa->p.spi, what, err_str(r), (unsigned long long)seq,
-		 held ? ", lines held back: " : "", held ? held : 0);
-}
-
-/*
- * Count a drop in the SA (called with sa->lock held).  ERR_PROTO and
- * ERR_NOTFOUND mean the packet was never this SA's (the caller chose the
- * SA), so they do not touch its counters.
- */
-static int esp_drop(struct ipsec_sa *sa, const char *what, int r, uint64_t seq)
-{
-	if (r == ERR_SHORT)
-		r = ERR_MALFORMED;
-	switch (r) {
-	case ERR_REPLAY:
-		sa->stats.replay_drops++;
-		break;
-	case ERR_AUTH:
-		sa->stats.auth_fails++;
-		break;
-	case ERR_PERM:
-		sa->stats.ts_drops++;
-		break;
-	case ERR_MALFORMED:
-	case ERR_UNSUPPORTED:
-		sa->stats.malformed++;
-		break;
-	default:
-		break;
-	}
-	drop_log(sa, what, r, seq);
-	return r;
-}
-
 /*
  * RFC 3602 §3: a CBC IV must be random and unpredictable, so it comes
  * from the DRBG; but one DRBG call per packet costs as much as the HMAC
@@ -537,52 +493,6 @@ static int esp_transport_result(bool udp, struct pkt *pkt,
 	return 0;
 }
 
-static int esp_check_ts(const struct ipsec_sa *sa, const struct pkt *pkt)
-{
-	struct flow f;
-
-	if (!sa->p.n_ts_local && !sa->p.n_ts_remote)
-		return 0;
-	if (flow_from_packet(pkt_data(pkt), pkt->len, &f))
-		return ERR_MALFORMED;
-	/* RFC 4301 §5.2 step 4: inbound, the source is the remote side. */
-	if (!ts_set_match(sa->p.ts_remote, sa->p.n_ts_remote, &f, true) ||
-	    !ts_set_match(sa->p.ts_local, sa->p.n_ts_local, &f, false))
-		return ERR_PERM;
-	return 0;
-}
-
-/*
- * The end of every inbound packet, under sa->lock: move the window for
- * an authentic packet (RFC 4303 §3.4.3; replay_update re-checks, as
- * another thread may have taken the same number meanwhile), then count
- * the packet or the drop.
- */
-static int esp_finish(struct ipsec_sa *sa, struct pkt *pkt, int r,
-		      bool authentic, uint64_t seq, const char *what)
-{
-	int ru;
-
-	pthread_mutex_lock(&sa->lock);
-	if (authentic) {
-		ru = replay_update(&sa->replay, seq);
-		if (ru && (r == 0 || r == ERR_DROP)) {
-			r = ru;
-			what = "replay";
-		}
-		if (!ru && seq > sa->stats.seq)
-			sa->stats.seq = seq;
-	}
-	if (r == 0)
-		r = ipsec_sa_account(sa, pkt->len);
-	else if (r == ERR_DROP)
-		ipsec_sa_account(sa, 0); /* §2.6: valid, no data */
-	if (r && r != ERR_DROP)
-		r = esp_drop(sa, what, r, seq);
-	pthread_mutex_unlock(&sa->lock);
-	return r;
-}
-
 int esp_decap(struct ipsec_sa *sa, struct pkt *pkt)
 {
 	struct sa_crypto *c;
@@ -612,7 +522,7 @@ int esp_decap(struct ipsec_sa *sa, struct pkt *pkt)
 		r = replay_check(&sa->replay, rx.seq_lo, &seq);
 	}
 	if (r) {
-		r = esp_drop(sa, what, r, rx.seq_lo);
+		r = ipsec_sa_drop(sa, what, r, rx.seq_lo);
 		pthread_mutex_unlock(&sa->lock);
 		*pkt = save;
 		return r;
@@ -639,9 +549,9 @@ int esp_decap(struct ipsec_sa *sa, struct pkt *pkt)
 	if (r)
 		goto out;
 	what = "traffic selectors";
-	r = esp_check_ts(sa, pkt);
+	r = ipsec_sa_check_ts(sa, pkt);
 out:
-	r = esp_finish(sa, pkt, r, authentic, seq, what);
+	r = ipsec_sa_rx_finish(sa, pkt->len, r, authentic, seq, what);
 	if (r && r != ERR_DROP)
 		*pkt = save;
 	return r;

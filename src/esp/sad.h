@@ -161,6 +161,21 @@ static inline void ipsec_sa_mark_life(struct ipsec_sa *sa, unsigned flags)
  */
 int ipsec_sa_account(struct ipsec_sa *sa, size_t len);
 
+/*
+ * sa_rx.c, for esp.c/ah.c.  ipsec_sa_drop (sa->lock held): count a drop
+ * of reason r in the SA and log it rate-limited; returns r.  ERR_PROTO
+ * and ERR_NOTFOUND (never this SA's packet) are not counted.
+ * ipsec_sa_rx_finish (takes sa->lock): the end of every inbound packet:
+ * move the window if authentic, then count the packet (len bytes) or the
+ * drop.  ipsec_sa_check_ts: RFC 4301 §5.2, the decapsulated packet must
+ * fit the SA's selectors (ERR_PERM).
+ */
+struct pkt;
+int ipsec_sa_drop(struct ipsec_sa *sa, const char *what, int r, uint64_t seq);
+int ipsec_sa_rx_finish(struct ipsec_sa *sa, size_t len, int r, bool authentic,
+		       uint64_t seq, const char *what);
+int ipsec_sa_check_ts(const struct ipsec_sa *sa, const struct pkt *pkt);
+
 /* ---- The SAD ---- */
 
 struct sad;
