@@ -42,6 +42,7 @@ int cmd_reload(struct cli *cli, int argc, char **argv);
 int cmd_rekey(struct cli *cli, int argc, char **argv);
 int cmd_genkey(struct cli *cli, int argc, char **argv);
 int cmd_genspi(struct cli *cli, int argc, char **argv);
+int cmd_pki(struct cli *cli, int argc, char **argv);	/* pki.c */
 
 /* ---- call.c ---- */
 

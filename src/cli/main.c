@@ -20,6 +20,8 @@ static const struct cli_cmd commands[] = {
 	{ "genkey", cmd_genkey, "[BYTES]",
 	  "print a random hex key (default 36: AES-256-GCM+salt)" },
 	{ "genspi", cmd_genspi, "", "print a random SPI for manual keying" },
+	{ "pki", cmd_pki, "KIND NAME",
+	  "make a CA, server or client certificate (docs/pki.md)" },
 	{ NULL, NULL, NULL, NULL },
 };
 
