@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* IKEv2 connections: [conn NAME] sections and [daemon] keylog. */
+/* IKEv2 connections: [conn NAME] sections, [daemon] keylog and
+ * cookie_threshold. */
 #include "config/conn.h"
 
 #include <errno.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/err.h"
@@ -76,6 +78,28 @@ out:
 }
 
 /*
+ * An inline key is only as secret as the config file.  A secret file
+ * (psk = file:) that group or others can read is refused; the config
+ * file only gets a warning, because it is commonly written with the
+ * default umask (0644) and refusing would stop a running VPN from coming
+ * back after an upgrade.  The warning names the fix.
+ */
+static void inline_psk_check(struct csec *c, const struct ini_kv *kv)
+{
+	struct stat st;
+
+	if (stat(c->file, &st) < 0 || !(st.st_mode & (S_IRWXG | S_IRWXO)))
+		return;
+	log_warn(LS_CFG,
+		 "%s:%u: %s psk: the key is inline in a file that %s can "
+		 "read (mode %03o); run chmod 600 %s, or move the key to "
+		 "psk = file:/etc/ipsecd/NAME.psk (mode 600)",
+		 c->file, kv->line, c->title,
+		 st.st_mode & S_IRWXO ? "everyone" : "its group",
+		 (unsigned)(st.st_mode & 0777), c->file);
+}
+
+/*
  * The pre-shared key: "file:/path" (mode 600, first line) or inline.
  * Either form is text as strongSwan takes it, or "0x" + hex for binary.
  */
@@ -111,6 +135,8 @@ static void get_psk(struct csec *c, struct ini_kv *kv, struct ike_conn *ic)
 		text[got] = 0;
 		text[strcspn(text, "\r\n")] = 0;
 		v = text;
+	} else {
+		inline_psk_check(c, kv);
 	}
 	if (!strncmp(v, "0x", 2)) {
 		if (cfg_parse_hex(v, ic->psk, sizeof(ic->psk), &n) || !n)
@@ -140,12 +166,173 @@ static void get_addr(struct csec *c, struct ini_kv *kv, struct ip_addr *a)
 		cerr(c, kv, "'%s' is not an IPv4 or IPv6 address", kv->value);
 }
 
-static void get_id(struct csec *c, struct ini_kv *kv, struct ike_id *id)
+static int hex_nibble(char ch)
 {
-	if (ike_id_parse(kv->value, id))
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* "0a0b..." (no 0x, even length) into the ID's data. */
+static int id_hex(const char *s, struct ike_id *id, const char **why)
+{
+	size_t n = strlen(s), i;
+	int hi, lo;
+
+	if (!n || n % 2 || n / 2 > sizeof(id->data)) {
+		*why = "needs an even number of hex digits (at most 510)";
+		return ERR_INVAL;
+	}
+	for (i = 0; i < n / 2; i++) {
+		hi = hex_nibble(s[2 * i]);
+		lo = hex_nibble(s[2 * i + 1]);
+		if (hi < 0 || lo < 0) {
+			*why = "has a character that is not a hex digit";
+			return ERR_INVAL;
+		}
+		id->data[i] = (uint8_t)(hi << 4 | lo);
+	}
+	id->len = (uint8_t)(n / 2);
+	return 0;
+}
+
+/* Text IDs (FQDN, RFC822, KEY_ID as text): printable, at most 255. */
+static int id_text(const char *s, struct ike_id *id, const char **why)
+{
+	size_t n = strlen(s), i;
+
+	if (!n || n > sizeof(id->data)) {
+		*why = "must be 1 to 255 characters";
+		return ERR_INVAL;
+	}
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] == 0x7f) {
+			*why = "has a space or control character";
+			return ERR_INVAL;
+		}
+	memcpy(id->data, s, n);
+	id->len = (uint8_t)n;
+	return 0;
+}
+
+static int id_addr(const char *s, uint8_t type, struct ike_id *id,
+		   const char **why)
+{
+	struct ip_addr a;
+
+	if (addr_parse(s, &a) ||
+	    (type == IKEV2_ID_IPV4_ADDR) != (a.af == AF_INET)) {
+		*why = type == IKEV2_ID_IPV4_ADDR ? "is not an IPv4 address"
+						  : "is not an IPv6 address";
+		return ERR_INVAL;
+	}
+	id->len = (uint8_t)addr_len(&a);
+	memcpy(id->data, a.u.b, id->len);
+	return 0;
+}
+
+/* strongSwan's type prefixes ("fqdn:vpn.example"). */
+static const struct {
+	const char *prefix;
+	uint8_t type;
+} id_prefixes[] = {
+	{ "ipv4:", IKEV2_ID_IPV4_ADDR },    { "ipv6:", IKEV2_ID_IPV6_ADDR },
+	{ "fqdn:", IKEV2_ID_FQDN },	    { "dns:", IKEV2_ID_FQDN },
+	{ "rfc822:", IKEV2_ID_RFC822_ADDR }, { "email:", IKEV2_ID_RFC822_ADDR },
+	{ "userfqdn:", IKEV2_ID_RFC822_ADDR }, { "keyid:", IKEV2_ID_KEY_ID },
+};
+
+int conn_id_parse(const char *s, struct ike_id *id, const char **why)
+{
+	const char *v;
+	size_t i;
+	int r;
+
+	memset(id, 0, sizeof(*id));
+	*why = NULL;
+	/* strongSwan's wildcards: type 0 accepts any peer ID. */
+	if (!strcmp(s, "%any") || !strcmp(s, "%any6") || !strcmp(s, "*"))
+		return 0;
+	for (i = 0; i < sizeof(id_prefixes) / sizeof(id_prefixes[0]); i++) {
+		size_t pl = strlen(id_prefixes[i].prefix);
+
+		if (strncasecmp(s, id_prefixes[i].prefix, pl))
+			continue;
+		v = s + pl;
+		id->type = id_prefixes[i].type;
+		/* "type:#0a0b": the binary value in hex. */
+		if (v[0] == '#')
+			r = id_hex(v + 1, id, why);
+		else if (id->type == IKEV2_ID_IPV4_ADDR ||
+			 id->type == IKEV2_ID_IPV6_ADDR)
+			r = id_addr(v, id->type, id, why);
+		else
+			r = id_text(v, id, why);
+		if (!r && (id->type == IKEV2_ID_IPV4_ADDR ||
+			   id->type == IKEV2_ID_IPV6_ADDR) &&
+		    id->len != (id->type == IKEV2_ID_IPV4_ADDR ? 4 : 16)) {
+			*why = "has the wrong length for an address";
+			r = ERR_INVAL;
+		}
+		return r;
+	}
+	/* RFC 7296 §3.5 DER_ASN1_DN/GN are what certificates carry. */
+	if (strchr(s, '=') || !strncasecmp(s, "asn1dn:", 7) ||
+	    !strncasecmp(s, "asn1gn:", 7)) {
+		*why = "is a distinguished name, which needs certificates "
+		       "(not supported yet)";
+		return ERR_UNSUPPORTED;
+	}
+	if (!strncmp(s, "@#", 2)) {
+		id->type = IKEV2_ID_KEY_ID;
+		return id_hex(s + 2, id, why);
+	}
+	if (!strncmp(s, "@@", 2)) {
+		id->type = IKEV2_ID_RFC822_ADDR;
+		return id_text(s + 2, id, why);
+	}
+	if (s[0] == '@') {
+		id->type = IKEV2_ID_FQDN;
+		return id_text(s + 1, id, why);
+	}
+	if (strchr(s, '@')) {
+		id->type = IKEV2_ID_RFC822_ADDR;
+		return id_text(s, id, why);
+	}
+	if (strchr(s, ':')) {
+		/* strongSwan would fall back to KEY_ID here; an address
+		 * typo is the likelier meaning, so say so. */
+		id->type = IKEV2_ID_IPV6_ADDR;
+		return id_addr(s, IKEV2_ID_IPV6_ADDR, id, why);
+	}
+	id->type = IKEV2_ID_FQDN;
+	if (!id_addr(s, IKEV2_ID_IPV4_ADDR, id, why)) {
+		id->type = IKEV2_ID_IPV4_ADDR;
+		return 0;
+	}
+	*why = NULL;
+	return id_text(s, id, why);
+}
+
+static void get_id(struct csec *c, struct ini_kv *kv, struct ike_id *id,
+		   bool local)
+{
+	const char *why = NULL;
+
+	if (conn_id_parse(kv->value, id, &why))
 		cerr(c, kv,
-		     "'%s' is not an identity (use an address, "
-		     "host.example.org, user@example.org or keyid:HEX)",
+		     "'%s' %s (write an address, vpn.example.org or "
+		     "@vpn.example.org, user@example.org, or @#0a0b... for a "
+		     "KEY_ID in hex)",
+		     kv->value, why ? why : "is not an identity");
+	else if (local && !id->type)
+		cerr(c, kv,
+		     "'%s' is a wildcard; our own identity must be exact "
+		     "(leave local_id out to use our address)",
 		     kv->value);
 }
 
@@ -165,6 +352,50 @@ static void host_ts(const struct ip_addr *a, struct ts_sel *ts, uint8_t *n)
 	prefix_from_addr(&ts->net, a, (uint8_t)addr_bits(a->af));
 	ts->port_hi = 65535;
 	*n = 1;
+}
+
+/*
+ * Fingerprint of a section for reload: SHA-256 over its keys and values
+ * in file order, and the PSK (a psk = file: may change behind an
+ * unchanged line).  Any key, including ones added later, takes part,
+ * except "start", which a reload applies without a restart.
+ */
+static int conn_fingerprint(struct ini_section *s, struct conn_cfg *cc)
+{
+	const struct ini_kv *kv;
+	size_t n = cc->ike.psk_len + 1, off = 0, kl, vl;
+	uint8_t *buf;
+	int r;
+
+	for (kv = s->keys; kv; kv = kv->next)
+		n += strlen(kv->key) + strlen(kv->value) + 2;
+	buf = malloc(n);
+	if (!buf)
+		return ERR_NOMEM;
+	for (kv = s->keys; kv; kv = kv->next) {
+		if (!strcmp(kv->key, "start"))
+			continue;
+		kl = strlen(kv->key) + 1;
+		vl = strlen(kv->value) + 1;
+		memcpy(buf + off, kv->key, kl);
+		memcpy(buf + off + kl, kv->value, vl);
+		off += kl + vl;
+	}
+	buf[off++] = 0;
+	memcpy(buf + off, cc->ike.psk, cc->ike.psk_len);
+	off += cc->ike.psk_len;
+	r = crypto_digest("SHA256", buf, off, cc->fingerprint,
+			  sizeof(cc->fingerprint));
+	crypto_wipe(buf, n);
+	free(buf);
+	return r;
+}
+
+bool conn_same(const struct conn_cfg *a, const struct conn_cfg *b)
+{
+	return !strcmp(a->name, b->name) &&
+	       crypto_memeq(a->fingerprint, b->fingerprint,
+			    sizeof(a->fingerprint));
 }
 
 static int parse_conn(struct ini_section *s, struct conn_cfg *cc,
@@ -209,11 +440,11 @@ static int parse_conn(struct ini_section *s, struct conn_cfg *cc,
 	 * (%any accepts any ID; RFC 7296 §3.5). */
 	kv = ini_get_kv(s, "local_id");
 	if (kv)
-		get_id(&c, kv, &ic->local_id);
+		get_id(&c, kv, &ic->local_id, true);
 	kv = ini_get_kv(s, "remote_id");
-	if (kv && strcasecmp(kv->value, "%any"))
-		get_id(&c, kv, &ic->remote_id);
-	else if (!kv && ic->remote_addr.af) {
+	if (kv)
+		get_id(&c, kv, &ic->remote_id, false);
+	else if (ic->remote_addr.af) {
 		ic->remote_id.type = ic->remote_addr.af == AF_INET6
 					     ? IKEV2_ID_IPV6_ADDR
 					     : IKEV2_ID_IPV4_ADDR;
@@ -279,6 +510,8 @@ static int parse_conn(struct ini_section *s, struct conn_cfg *cc,
 		cerr(&c, NULL,
 		     "missing 'remote_ts' (the networks behind the "
 		     "peer, e.g. remote_ts = 203.0.113.0/24)");
+	if (!c.errs && conn_fingerprint(s, cc))
+		cerr(&c, NULL, "out of memory");
 	return c.errs ? ERR_CONFIG : 0;
 }
 
@@ -311,6 +544,26 @@ int conn_load(struct ini *ini, struct conn_set **out)
 		bad++;
 	} else if (kv) {
 		snprintf(cs->keylog, sizeof(cs->keylog), "%s", kv->value);
+	}
+	cs->cookie_threshold = CONN_COOKIE_THRESHOLD;
+	kv = ini_get_kv(d, "cookie_threshold");
+	if (kv) {
+		char *end;
+		unsigned long v;
+
+		errno = 0;
+		v = strtoul(kv->value, &end, 10);
+		if (errno || end == kv->value || *end || kv->value[0] == '-' ||
+		    v > 100000) {
+			log_err(LS_CFG,
+				"%s:%u: [daemon] cookie_threshold: '%s' is not "
+				"a number from 0 to 100000 (half-open IKE SAs "
+				"before COOKIEs are required; 0 = always)",
+				ini_path(ini), kv->line, kv->value);
+			bad++;
+		} else {
+			cs->cookie_threshold = (unsigned)v;
+		}
 	}
 	for (s = ini_first(ini); s; s = ini_next(s)) {
 		if (strcmp(s->type, "conn"))

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * IKEv2 connections: [conn NAME] sections and the IKE keys of [daemon]
- * (keylog).  See docs/ike.md for every key.
+ * (keylog, cookie_threshold).  See docs/ike.md for every key.
  *
  *   [conn office]
  *   local = 192.0.2.10
@@ -40,18 +40,40 @@ struct conn_cfg {
 	struct ike_conn ike; /* holds the PSK: wiped by conn_free() */
 	bool remote_any;     /* remote = %any: responder only */
 	enum conn_start start;
+	uint8_t fingerprint[32]; /* the section's text and PSK (reload) */
 };
 
 struct conn_set {
 	struct conn_cfg *conns; /* owned array, file order */
 	size_t n;
 	char keylog[256]; /* [daemon] keylog; "" = off */
+	/* [daemon] cookie_threshold: half-open IKE SAs from which a new
+	 * IKE_SA_INIT must bring a COOKIE (RFC 7296 §2.6); 0 = always. */
+	unsigned cookie_threshold;
 };
+#define CONN_COOKIE_THRESHOLD 10 /* its default */
 
-/* Parse every [conn NAME] and [daemon] keylog.  Owned; ERR_CONFIG. */
+/* Parse every [conn NAME] and [daemon] keylog and cookie_threshold.
+ * Owned; ERR_CONFIG. */
 int conn_load(struct ini *ini, struct conn_set **out);
 /* By name; NULL if absent (borrowed). */
 struct conn_cfg *conn_find(struct conn_set *cs, const char *name);
+/*
+ * Reload: true if b is a's section unchanged (same name, same keys and
+ * values in the same order, same PSK, also when read from a file), not
+ * counting "start".
+ */
+bool conn_same(const struct conn_cfg *a, const struct conn_cfg *b);
+/*
+ * An identity as strongSwan writes it (RFC 7296 §3.5): an IPv4 or IPv6
+ * address; "vpn.example" or "@vpn.example" (FQDN); "user@example" or
+ * "@@user" (RFC822_ADDR); "@#0a0b..." (KEY_ID, hex); a type prefix
+ * "ipv4: ipv6: fqdn: dns: rfc822: email: userfqdn: keyid:" with text, or
+ * with "#HEX" for binary; "%any" / "*" (type 0: any peer).  A DN (a value
+ * with '=') is ERR_UNSUPPORTED.  On error *why is a phrase to put after
+ * the value ("is not an IPv6 address").  0, ERR_INVAL, ERR_UNSUPPORTED.
+ */
+int conn_id_parse(const char *s, struct ike_id *id, const char **why);
 /* Wipes the PSKs and frees; NULL is a no-op. */
 void conn_free(struct conn_set *cs);
 

@@ -37,6 +37,7 @@
 #include "daemon/daemon.h"
 #include "daemon/ike_impl.h"
 #include "dataplane/dp_user.h"
+#include "ike/cookie.h"
 #include "ike/ike_sa.h"
 #include "esp/sad.h"
 #include "ike/keylog.h"
@@ -206,20 +207,9 @@ static void ent_unlink(struct ike_mgr *m, struct ike_ent *e)
 		}
 }
 
-/* Remove the Child SAs of e from the data plane. */
 static void ent_child_down(struct ike_ent *e)
 {
-	struct daemon *d = e->m->d;
-
-	if (!e->child_installed)
-		return;
-	d->ops->del_sa(d->dp, IPSEC_PROTO_ESP, e->child_in.spi, SA_DIR_IN);
-	if (!e->out_replaced)
-		d->ops->del_sa(d->dp, IPSEC_PROTO_ESP, e->child_out.spi,
-			       SA_DIR_OUT);
-	log_info(LS_IKE, "conn %s: Child SA removed (in 0x%08x, out 0x%08x)",
-		 e->conn->name, e->child_in.spi, e->child_out.spi);
-	e->child_installed = false;
+	ike_ent_child_down(e);
 }
 
 static void ent_free(struct ike_ent *e)
@@ -239,68 +229,6 @@ static void keylog_write(struct ike_mgr *m, const char *line)
 		log_warn(LS_IKE, "key log: write failed: %s", strerror(errno));
 }
 
-/* ike_child_cb: install both directions (RFC 4301 §4.4.2). */
-static void on_child(void *arg, const struct sa_params *in,
-		     const struct sa_params *out)
-{
-	struct ike_ent *e = arg, *o;
-	struct ike_mgr *m = e->m;
-	struct daemon *d = m->d;
-	char line[KEYLOG_LINE_MAX];
-	int r;
-
-	/* A newer Child SA of the same connection (the peer restarted, or
-	 * both sides initiated at once) takes over outbound traffic: the
-	 * older outbound SA goes, so the SA of the reqid is unambiguous.
-	 * The older inbound SA stays while its IKE SA lives, because the
-	 * peer may still send on it (in a simultaneous start each side
-	 * may have picked a different one, RFC 7296 §2.8.1). */
-	for (o = m->ents; o; o = o->next)
-		if (o != e && o->conn == e->conn && o->child_installed &&
-		    !o->out_replaced) {
-			log_info(LS_IKE,
-				 "conn %s: outbound SA 0x%08x replaced "
-				 "by a newer Child SA",
-				 e->conn->name, o->child_out.spi);
-			d->ops->del_sa(d->dp, IPSEC_PROTO_ESP, o->child_out.spi,
-				       SA_DIR_OUT);
-			o->out_replaced = true;
-		}
-	r = d->ops->add_sa(d->dp, in);
-	if (r == 0) {
-		r = d->ops->add_sa(d->dp, out);
-		if (r)
-			d->ops->del_sa(d->dp, IPSEC_PROTO_ESP, in->spi,
-				       SA_DIR_IN);
-	}
-	if (r) {
-		log_err(LS_IKE, "conn %s: cannot install the Child SA: %s",
-			e->conn->name, err_str(r));
-		return;
-	}
-	if (m->keylog_fd >= 0) {
-		if (keylog_esp_line(in, line, sizeof(line)) == 0)
-			keylog_write(m, line);
-		if (keylog_esp_line(out, line, sizeof(line)) == 0)
-			keylog_write(m, line);
-	}
-	e->child_in = *in;
-	e->child_out = *out;
-	crypto_wipe(e->child_in.enc_key, sizeof(e->child_in.enc_key));
-	crypto_wipe(e->child_in.integ_key, sizeof(e->child_in.integ_key));
-	crypto_wipe(e->child_out.enc_key, sizeof(e->child_out.enc_key));
-	crypto_wipe(e->child_out.integ_key, sizeof(e->child_out.integ_key));
-	e->child_installed = true;
-	e->child_added = ipsec_now_s();
-	log_info(LS_IKE,
-		 "conn %s: Child SA installed: %s, in 0x%08x, out "
-		 "0x%08x%s",
-		 e->conn->name,
-		 in->mode == IPSEC_MODE_TRANSPORT ? "transport" : "tunnel",
-		 in->spi, out->spi,
-		 out->encap_dport ? ", ESP in UDP (NAT)" : "");
-}
-
 static int ent_new(struct ike_mgr *m, struct conn_cfg *c, bool initiator,
 		   struct ike_ent **out)
 {
@@ -310,11 +238,12 @@ static int ent_new(struct ike_mgr *m, struct conn_cfg *c, bool initiator,
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return ERR_NOMEM;
-	r = ike_sa_new(&c->ike, initiator, on_child, e, &e->sa);
+	r = ike_sa_new(&c->ike, initiator, NULL, NULL, &e->sa);
 	if (r) {
 		free(e);
 		return r;
 	}
+	ike_sa_set_hooks(e->sa, ike_ent_child_ev, ike_ent_conn_iter, e);
 	e->conn = c;
 	e->m = m;
 	e->created = ipsec_now_s();
@@ -399,6 +328,12 @@ static void ent_check(struct ike_mgr *m, struct ike_ent *e)
 		e->seen = sa->state;
 		ent_state_changed(e, now);
 	}
+	/* §2.1: a new request of ours after IKE_AUTH: restart the timer. */
+	if (ike_sa_req_pending(sa) && sa->next_req_id != e->rtx_req_id) {
+		e->rtx_req_id = sa->next_req_id;
+		e->tries = 0;
+		e->next_rtx = now + 1;
+	}
 	if (sa->peer_deleted && !e->dead_at) {
 		log_info(LS_IKE, "conn %s: the peer deleted the IKE SA",
 			 e->conn->name);
@@ -411,7 +346,7 @@ static void ent_check(struct ike_mgr *m, struct ike_ent *e)
 
 struct ike_peek {
 	uint8_t spi_i[IKE_SPI_LEN], spi_r[IKE_SPI_LEN];
-	uint8_t exch, flags;
+	uint8_t ver, exch, flags;
 	uint32_t msg_id;
 };
 
@@ -419,7 +354,7 @@ struct ike_peek {
 static int peek_hdr(const uint8_t *p, size_t len, uint16_t dport,
 		    struct ike_peek *h)
 {
-	uint8_t np, ver;
+	uint8_t np;
 	uint32_t marker;
 	struct buf b;
 
@@ -428,7 +363,7 @@ static int peek_hdr(const uint8_t *p, size_t len, uint16_t dport,
 		return ERR_PROTO;
 	if (buf_get_bytes(&b, h->spi_i, IKE_SPI_LEN) ||
 	    buf_get_bytes(&b, h->spi_r, IKE_SPI_LEN) || buf_get_u8(&b, &np) ||
-	    buf_get_u8(&b, &ver) || buf_get_u8(&b, &h->exch) ||
+	    buf_get_u8(&b, &h->ver) || buf_get_u8(&b, &h->exch) ||
 	    buf_get_u8(&b, &h->flags) || buf_get_u32(&b, &h->msg_id))
 		return ERR_MALFORMED;
 	return 0;
@@ -504,11 +439,21 @@ static void handle(struct ike_mgr *m, const uint8_t *p, size_t len,
 	struct ike_peek h;
 	struct ike_ent *e;
 	struct conn_cfg *c;
+	bool created = false;
+	size_t n;
 	int r;
 
 	if (peek_hdr(p, len, dport, &h)) {
 		rx_log("IKE datagram dropped", "from %s: too short",
 		       addr_fmt(src, ab, sizeof(ab)));
+		return;
+	}
+	/* RFC 7296 §2.5: a request of a higher major version is answered
+	 * with INVALID_MAJOR_VERSION by the stateless front door. */
+	if (h.ver >> 4 > IKEV2_MAJOR && !(h.flags & IKEV2_FLAG_RESPONSE)) {
+		ike_init_gate(m->cookies, false, p, len, src, sport, dst, dport,
+			      &tx);
+		send_tx(m, &tx);
 		return;
 	}
 	e = ent_find(m, &h);
@@ -532,9 +477,20 @@ static void handle(struct ike_mgr *m, const uint8_t *p, size_t len,
 			       addr_fmt(src, ab, sizeof(ab)));
 			return;
 		}
-		/* §2.6 would answer with a COOKIE; without it, bound the
-		 * state a flood can make. */
-		if (half_open(m) >= IKE_HALF_OPEN_MAX) {
+		/* §2.6: from cookie_threshold half-open SAs on, a request
+		 * must bring a valid COOKIE; the front door answers the
+		 * others, and requests that do not parse (§2.21.1),
+		 * without keeping anything. */
+		n = half_open(m);
+		r = ike_init_gate(m->cookies, n >= m->cookie_threshold, p, len,
+				  src, sport, dst, dport, &tx);
+		send_tx(m, &tx);
+		if (r < 0)
+			return;
+		/* Even with cookies (a peer that receives at its address
+		 * can return them), bound the state it can make. */
+		if (n >= IKE_HALF_OPEN_MAX) {
+			m->half_open_drops++;
 			rx_log("IKE_SA_INIT dropped",
 			       "from %s: %d half-open IKE SAs already",
 			       addr_fmt(src, ab, sizeof(ab)),
@@ -543,17 +499,29 @@ static void handle(struct ike_mgr *m, const uint8_t *p, size_t len,
 		}
 		if (ent_new(m, c, false, &e))
 			return;
-		log_info(LS_IKE, "conn %s: IKE_SA_INIT from %s port %u",
-			 c->name, addr_fmt(src, ab, sizeof(ab)), sport);
+		created = true;
 	}
-	r = ike_sa_recv(e->sa, p, len, src, sport, dst, dport, &tx);
+	/* A drop is logged and counted by the SA (ike_sa.dropped). */
+	(void)ike_sa_recv(e->sa, p, len, src, sport, dst, dport, &tx);
 	send_tx(m, &tx);
-	if (r < 0 && e->sa->state == IKE_S_IDLE) {
-		/* The request did not make a responder SA. */
+	if (created && e->sa->state != IKE_S_INIT_DONE) {
+		/* The request did not make a half-open SA: it was
+		 * answered with INVALID_KE_PAYLOAD (§1.2: no state kept),
+		 * NO_PROPOSAL_CHOSEN or INVALID_SYNTAX (§2.21.1), or
+		 * dropped.  Keep nothing; a retry is a new request. */
+		m->init_failed++;
+		/* (ike_sa_fail() logged the details, rate-limited.) */
+		if (e->sa->state == IKE_S_FAILED)
+			rx_log("IKE_SA_INIT refused", "conn %s from %s: %s",
+			       e->conn->name, addr_fmt(src, ab, sizeof(ab)),
+			       e->sa->why ? e->sa->why : "?");
 		ent_unlink(m, e);
 		ent_free(e);
 		return;
 	}
+	if (created)
+		log_info(LS_IKE, "conn %s: IKE_SA_INIT from %s port %u",
+			 e->conn->name, addr_fmt(src, ab, sizeof(ab)), sport);
 	ent_check(m, e);
 }
 
@@ -646,17 +614,67 @@ bool ike_mgr_input(struct ike_mgr *m, int fd)
 
 /* ---- initiating, timers ---- */
 
+/* An IKE SA that carries (or is making) a Child SA of c, or that is
+ * being set up for c. */
 static struct ike_ent *conn_ent(struct ike_mgr *m, const struct conn_cfg *c)
 {
 	struct ike_ent *e;
 
 	for (e = m->ents; e; e = e->next)
-		if (e->conn == c && ent_active(e))
+		if (ent_active(e) && ike_sa_has_conn(e->sa, c->ike.reqid))
 			return e;
 	return NULL;
 }
 
+/* An IKE SA with c's peer that a Child SA of c can use (RFC 7296
+ * §1.3.1): established, or being initiated by us (the request waits). */
+static struct ike_ent *shared_ent(struct ike_mgr *m, const struct conn_cfg *c)
+{
+	struct ike_ent *e, *connecting = NULL;
+
+	for (e = m->ents; e; e = e->next) {
+		if (!ent_active(e) || e->sa->peer_deleted ||
+		    !ike_conn_same_peer(e->conn, c) ||
+		    !addr_equal(&e->sa->remote, &c->ike.remote_addr))
+			continue;
+		if (e->sa->state == IKE_S_ESTABLISHED)
+			return e;
+		if (e->sa->initiator && !connecting)
+			connecting = e;
+	}
+	return connecting;
+}
+
+static int initiate_ike(struct ike_mgr *m, struct conn_cfg *c);
+
+/* Bring c up: a Child SA over an IKE SA with the same peer if there is
+ * one, else a new IKE SA. */
 static int initiate(struct ike_mgr *m, struct conn_cfg *c)
+{
+	struct ike_tx tx = {0};
+	struct ike_ent *e = shared_ent(m, c);
+	int r;
+
+	if (!e)
+		return initiate_ike(m, c);
+	r = ike_sa_child_create(e->sa, &c->ike, &tx);
+	send_tx(m, &tx);
+	if (r) {
+		log_err(LS_IKE,
+			"conn %s: cannot create a Child SA over the IKE SA "
+			"of conn %s: %s",
+			c->name, e->conn->name, err_str(r));
+		return r;
+	}
+	log_info(LS_IKE,
+		 "conn %s: creating a Child SA over the IKE SA of conn %s "
+		 "(CREATE_CHILD_SA)",
+		 c->name, e->conn->name);
+	ent_check(m, e);
+	return 0;
+}
+
+static int initiate_ike(struct ike_mgr *m, struct conn_cfg *c)
 {
 	struct ike_tx tx = {0};
 	char ab[ADDR_STRLEN];
@@ -680,6 +698,63 @@ static int initiate(struct ike_mgr *m, struct conn_cfg *c)
 	send_tx(m, &tx);
 	ent_check(m, e);
 	return 0;
+}
+
+/* What unauthenticated IKE_SA_INIT requests caused: one line at most
+ * every 10 s, and only when something happened (RFC 7296 §2.6). */
+static void dos_log(struct ike_mgr *m, uint64_t now)
+{
+	const struct ike_gate_stats *st = ike_cookies_stats(m->cookies);
+	uint64_t sum = st->cookies_sent + st->cookies_ok + st->cookies_bad +
+		       st->errors_sent + st->dropped + m->half_open_drops +
+		       m->init_failed;
+
+	if (sum == m->dos_logged_sum || now < m->dos_logged_at + 10)
+		return;
+	m->dos_logged_sum = sum;
+	m->dos_logged_at = now;
+	log_info(LS_IKE,
+		 "IKE_SA_INIT front door: %zu half-open IKE SAs (COOKIE "
+		 "from %u, cap %d); so far %llu COOKIE answers, %llu "
+		 "cookies accepted, %llu bad cookies, %llu error answers, "
+		 "%llu dropped, %llu over the cap, %llu refused",
+		 half_open(m), m->cookie_threshold, IKE_HALF_OPEN_MAX,
+		 (unsigned long long)st->cookies_sent,
+		 (unsigned long long)st->cookies_ok,
+		 (unsigned long long)st->cookies_bad,
+		 (unsigned long long)st->errors_sent,
+		 (unsigned long long)st->dropped,
+		 (unsigned long long)m->half_open_drops,
+		 (unsigned long long)m->init_failed);
+}
+
+/* RFC 7296 §2.1, §2.4: our CREATE_CHILD_SA or INFORMATIONAL request is
+ * retransmitted like IKE_AUTH; no answer at all means the peer is gone,
+ * and the IKE SA with all its Child SAs is deleted. */
+static void ent_rtx_established(struct ike_mgr *m, struct ike_ent *e,
+				uint64_t now)
+{
+	struct ike_tx tx = {0};
+	char ab[ADDR_STRLEN];
+
+	if (now < e->next_rtx)
+		return;
+	if (e->tries >= IKE_RTX_TRIES) {
+		log_err(LS_IKE,
+			"conn %s: no answer from %s after %u retransmissions "
+			"of a request; deleting the IKE SA and its Child SAs",
+			e->conn->name,
+			addr_fmt(&e->sa->remote, ab, sizeof(ab)), e->tries);
+		ent_child_down(e);
+		e->dead_at = now;
+		return;
+	}
+	e->tries++;
+	e->next_rtx = now + (e->tries < 3 ? 1u << e->tries : 8u);
+	if (ike_sa_retransmit(e->sa, &tx) == 0)
+		log_dbg(LS_IKE, "conn %s: retransmission %u", e->conn->name,
+			e->tries);
+	send_tx(m, &tx);
 }
 
 void ike_mgr_tick(struct ike_mgr *m)
@@ -712,6 +787,10 @@ void ike_mgr_tick(struct ike_mgr *m)
 			e->dead_at = now;
 			continue;
 		}
+		if (ike_sa_req_pending(e->sa)) {
+			ent_rtx_established(m, e, now);
+			continue;
+		}
 		if (!e->sa->initiator ||
 		    (e->sa->state != IKE_S_INIT_SENT &&
 		     e->sa->state != IKE_S_AUTH_SENT) ||
@@ -740,20 +819,30 @@ void ike_mgr_tick(struct ike_mgr *m)
 			log_dbg(LS_IKE, "conn %s: retransmission %u",
 				e->conn->name, e->tries);
 		send_tx(m, &tx);
+		/* §2.21.1: it may give up after an error notify. */
+		ent_check(m, e);
 	}
+	if (ike_cookies_tick(m->cookies, now))
+		log_warn(LS_IKE,
+			 "cannot renew the COOKIE secret; kept the old");
+	dos_log(m, now);
 }
 
 bool ike_mgr_acquire(struct ike_mgr *m, const struct dp_event *ev)
 {
-	struct conn_cfg *c;
+	struct conn_cfg *c = NULL;
 	size_t i;
 
 	if (!m || ev->reqid < CONN_REQID_BASE)
 		return false;
-	i = ev->reqid - CONN_REQID_BASE;
-	if (i >= m->d->conns->n)
-		return false;
-	c = &m->d->conns->conns[i];
+	/* By reqid, not index: a reload keeps the reqids of kept
+	 * connections (ike_reload.c).  A late acquire for a connection
+	 * that a reload removed is ours too, and ignored. */
+	for (i = 0; i < m->d->conns->n; i++)
+		if (m->d->conns->conns[i].ike.reqid == ev->reqid)
+			c = &m->d->conns->conns[i];
+	if (!c)
+		return true;
 	/* Only start = trap initiates on traffic; others wait (the
 	 * packets are held briefly, then dropped: never sent in clear). */
 	if (c->start == CONN_START_TRAP && !conn_ent(m, c))
@@ -779,7 +868,9 @@ static int install_policies(struct ike_mgr *m, struct conn_cfg *c)
 			    ic->remote_ts[j].net.addr.af)
 				continue;
 			memset(&p, 0, sizeof(p));
-			p.id = ic->reqid * 64 + (uint32_t)m->n_policies++;
+			/* Fixed per connection, so that a reload can
+			 * remove them (ike_reload.c). */
+			p.id = ike_policy_id(ic->reqid, i, j);
 			p.priority = 1000;
 			p.dir = SA_DIR_OUT;
 			p.action = POLICY_PROTECT;
@@ -847,6 +938,10 @@ int ike_mgr_new(struct daemon *d, struct ike_mgr **out)
 	}
 	m->q_rd = sv[0];
 	m->q_wr = sv[1];
+	m->cookie_threshold = d->conns->cookie_threshold;
+	r = ike_cookies_new(ipsec_now_s(), &m->cookies);
+	if (r)
+		goto out;
 	if (d->conns->keylog[0]) {
 		m->keylog_fd =
 			open(d->conns->keylog,
@@ -923,6 +1018,7 @@ void ike_mgr_free(struct ike_mgr *m)
 		close(m->q_wr);
 	if (m->keylog_fd >= 0)
 		close(m->keylog_fd);
+	ike_cookies_free(m->cookies);
 	free(m->rxbuf);
 	free(m);
 }
@@ -967,27 +1063,89 @@ int ike_mgr_down(struct ike_mgr *m, const char *name, char *msg, size_t len)
 	struct conn_cfg *c = m ? conn_find(m->d->conns, name) : NULL;
 	struct ike_tx tx = {0};
 	struct ike_ent *e;
-	unsigned n = 0;
+	unsigned n = 0, nc = 0;
 
 	if (!c) {
 		snprintf(msg, len, "no connection '%s'", name);
 		return ERR_NOTFOUND;
 	}
 	for (e = m->ents; e; e = e->next) {
-		if (e->conn != c || e->dead_at)
+		if (e->dead_at ||
+		    (e->conn != c && !ike_sa_has_conn(e->sa, c->ike.reqid)))
 			continue;
+		/* An IKE SA that other connections use stays; only c's
+		 * Child SAs go (§1.4.1).  One still being set up for
+		 * another connection only forgets c's queued request. */
+		if (e->sa->state == IKE_S_ESTABLISHED ? ike_ent_shared(e, c)
+						      : e->conn != c) {
+			nc += ike_ent_delete_children(m, e, c);
+			continue;
+		}
 		if (ike_sa_delete(e->sa, &tx) == 0)
 			send_tx(m, &tx);
 		ent_child_down(e);
 		e->dead_at = ipsec_now_s();
 		n++;
 	}
-	if (!n) {
+	if (!n && !nc) {
 		snprintf(msg, len, "connection '%s' has no IKE SA", name);
 		return ERR_NOTFOUND;
 	}
 	log_info(LS_IKE, "conn %s: deleted by ipsecctl down", name);
-	snprintf(msg, len, "deleted %u IKE SA%s of %s", n, n == 1 ? "" : "s",
-		 name);
+	if (nc)
+		snprintf(msg, len,
+			 "deleting %u Child SA%s of %s (the IKE SA stays for "
+			 "other connections)%s",
+			 nc, nc == 1 ? "" : "s", name,
+			 n ? "; deleted its other IKE SAs" : "");
+	else
+		snprintf(msg, len, "deleted %u IKE SA%s of %s", n,
+			 n == 1 ? "" : "s", name);
 	return 0;
+}
+
+/* ---- for the reload (ike_reload.c) ---- */
+
+int ike_mgr_install_conn(struct ike_mgr *m, struct conn_cfg *c)
+{
+	return install_policies(m, c);
+}
+
+int ike_mgr_initiate(struct ike_mgr *m, struct conn_cfg *c)
+{
+	return initiate(m, c);
+}
+
+void ike_mgr_ent_drop(struct ike_mgr *m, struct ike_ent *e)
+{
+	struct ike_tx tx = {0};
+
+	/* RFC 7296 §1.4.1: tell the peer (only an established SA can
+	 * send a Delete; ike_sa_delete() refuses others). */
+	if (!e->dead_at && ike_sa_delete(e->sa, &tx) == 0)
+		send_tx(m, &tx);
+	ent_unlink(m, e);
+	ent_free(e);
+}
+
+/* ---- for ike_child.c ---- */
+
+void ike_mgr_send_tx(struct ike_mgr *m, struct ike_tx *tx)
+{
+	send_tx(m, tx);
+}
+
+void ike_mgr_ent_check(struct ike_mgr *m, struct ike_ent *e)
+{
+	ent_check(m, e);
+}
+
+bool ike_ent_active(const struct ike_ent *e)
+{
+	return ent_active(e);
+}
+
+void ike_mgr_keylog(struct ike_mgr *m, const char *line)
+{
+	keylog_write(m, line);
 }

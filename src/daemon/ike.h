@@ -18,6 +18,7 @@
 #include "ctl/json.h"
 #include "dataplane/dp.h"
 
+struct conn_set;
 struct daemon;
 struct ike_mgr;
 
@@ -41,9 +42,26 @@ void ike_mgr_tick(struct ike_mgr *m);
 /* An acquire from the data plane: true if it belongs to a [conn]. */
 bool ike_mgr_acquire(struct ike_mgr *m, const struct dp_event *ev);
 
+/*
+ * ipsecctl reload (ike_reload.c): switch to the connections of ncs (taken
+ * over, owned by the daemon afterwards; the old set is freed).  Added
+ * connections are installed and, with start = on, initiated; removed
+ * ones are deleted; changed ones are deleted and started again;
+ * unchanged ones keep their IKE and Child SAs.  0, or ERR_IO if some
+ * connection could not be installed (logged; the others are applied).
+ */
+struct ike_reload_counts {
+	unsigned added, removed, changed, unchanged, failed;
+};
+int ike_mgr_reload(struct ike_mgr *m, struct conn_set *ncs,
+		   struct ike_reload_counts *rc);
+
 /* ipsecctl up/down NAME: 0 with msg, or a negative ERR_* with msg. */
 int ike_mgr_up(struct ike_mgr *m, const char *name, char *msg, size_t len);
 int ike_mgr_down(struct ike_mgr *m, const char *name, char *msg, size_t len);
+/* ipsecctl rekey NAME: rekey each Child SA of the connection (RFC 7296
+ * §2.8); 0 with msg, or a negative ERR_* with msg. */
+int ike_mgr_rekey(struct ike_mgr *m, const char *name, char *msg, size_t len);
 /* The entries of the status "ike_sas" array (docs/ctl.md). */
 void ike_mgr_status(struct ike_mgr *m, struct json *j, uint64_t now);
 

@@ -61,19 +61,23 @@ static void json_ts(struct json *j, const char *key, const struct ts_sel *t,
 	json_arr_end(j);
 }
 
-static void json_child(struct ike_ent *e, struct json *j, uint64_t now)
+static void json_child(struct ike_ent *e, const struct ike_kid *k,
+		       struct json *j, uint64_t now)
 {
 	struct daemon *d = e->m->d;
-	const struct sa_params *in = &e->child_in, *out = &e->child_out;
+	const struct sa_params *in = &k->in, *out = &k->out;
 	struct sa_stats si, so;
 	char b[64];
 
 	memset(&si, 0, sizeof(si));
 	memset(&so, 0, sizeof(so));
 	d->ops->get_stats(d->dp, IPSEC_PROTO_ESP, in->spi, SA_DIR_IN, &si);
-	d->ops->get_stats(d->dp, IPSEC_PROTO_ESP, out->spi, SA_DIR_OUT, &so);
+	/* A rekey responder's new outbound SA may not be in use yet. */
+	if (k->out_installed && !k->out_replaced)
+		d->ops->get_stats(d->dp, IPSEC_PROTO_ESP, out->spi, SA_DIR_OUT,
+				  &so);
 	json_obj_begin(j);
-	json_kv_str(j, "name", e->conn->name);
+	json_kv_str(j, "name", k->name);
 	json_kv_str(j, "mode",
 		    in->mode == IPSEC_MODE_TRANSPORT ? "transport" : "tunnel");
 	json_kv_str(j, "proto", "esp");
@@ -98,7 +102,7 @@ static void json_child(struct ike_ent *e, struct json *j, uint64_t now)
 	json_kv_u64(j, "packets_out", so.packets);
 	json_kv_u64(j, "replay_drops", si.replay_drops);
 	json_kv_u64(j, "auth_fails", si.auth_fails);
-	json_kv_u64(j, "age_s", now - e->child_added);
+	json_kv_u64(j, "age_s", now - k->added);
 	/* No rekeying or lifetimes yet. */
 	json_key(j, "rekey_in_s");
 	json_null(j);
@@ -126,7 +130,7 @@ void ike_mgr_status(struct ike_mgr *m, struct json *j, uint64_t now)
 	struct conn_set *cs;
 	struct ike_ent *e;
 	char ab[ADDR_STRLEN], alg[128];
-	size_t i;
+	size_t i, k;
 
 	if (!m)
 		return;
@@ -160,8 +164,9 @@ void ike_mgr_status(struct ike_mgr *m, struct json *j, uint64_t now)
 			json_key(j, "rekey_in_s");
 			json_null(j);
 			json_kv_arr(j, "child_sas");
-			if (e->child_installed)
-				json_child(e, j, now);
+			for (k = 0; k < IKE_KIDS_MAX; k++)
+				if (e->kids[k].used)
+					json_child(e, &e->kids[k], j, now);
 			json_arr_end(j);
 			json_obj_end(j);
 		}

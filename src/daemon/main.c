@@ -4,13 +4,15 @@
  * keying, docs/manual-keying.md) into the userspace data plane, runs
  * IKEv2 for [conn] sections (ike.c, docs/ike.md), and runs the control
  * event loop: epoll over a signalfd (SIGINT/SIGTERM
- * stop cleanly, SIGUSR1 logs SA counters), a 1-second timerfd (lifetimes,
+ * stop cleanly, SIGUSR1 logs SA counters, SIGHUP reloads the config
+ * file like ipsecctl reload), a 1-second timerfd (lifetimes,
  * NAT keepalives), the data plane's event fd and the control socket
  * (docs/ctl.md; commands in control.c).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +30,7 @@
 #include "crypto/crypto.h"
 #include "daemon/daemon.h"
 #include "daemon/ike.h"
+#include "daemon/privdrop.h"
 #include "dataplane/dp_user.h"
 #include "esp/sad.h"
 
@@ -238,8 +241,16 @@ static void run(struct daemon *d)
 					dp_log_stats(d->dp);
 					continue;
 				}
-				if (si.ssi_signo == SIGHUP)
+				if (si.ssi_signo == SIGHUP) {
+					/* What init systems send for reload;
+					 * the result is logged. */
+					struct daemon_reload_result res;
+
+					daemon_reload(d, &res);
+					log_info(LS_MAIN, "SIGHUP: %s",
+						 res.msg);
 					continue;
+				}
 				log_info(LS_MAIN, "signal %u: stopping",
 					 si.ssi_signo);
 				return;
@@ -254,29 +265,104 @@ static void run(struct daemon *d)
 	}
 }
 
-static int load_config(const char *path, struct manual_cfg **out,
-		       struct conn_set **conns)
+/*
+ * Fingerprint of the [sa] and [policy] sections (types, names, keys and
+ * values in file order): a reload compares it to tell the admin that
+ * manually keyed SAs did not change, because it cannot change them.
+ */
+static int manual_fingerprint(const struct ini *ini, uint8_t out[32])
+{
+	const struct ini_section *s;
+	const struct ini_kv *kv;
+	size_t n = 1, off = 0;
+	char *buf;
+	int r;
+
+	for (s = ini_first(ini); s; s = ini_next(s)) {
+		if (strcmp(s->type, "sa") && strcmp(s->type, "policy"))
+			continue;
+		n += strlen(s->type) + (s->name ? strlen(s->name) : 0) + 2;
+		for (kv = s->keys; kv; kv = kv->next)
+			n += strlen(kv->key) + strlen(kv->value) + 2;
+	}
+	buf = malloc(n);
+	if (!buf)
+		return ERR_NOMEM;
+	for (s = ini_first(ini); s; s = ini_next(s)) {
+		if (strcmp(s->type, "sa") && strcmp(s->type, "policy"))
+			continue;
+		off += (size_t)sprintf(buf + off, "%s%c%s%c", s->type, 0,
+				       s->name ? s->name : "", 0);
+		for (kv = s->keys; kv; kv = kv->next)
+			off += (size_t)sprintf(buf + off, "%s%c%s%c", kv->key,
+					       0, kv->value, 0);
+	}
+	r = crypto_digest("SHA256", buf, off, out, 32);
+	/* Inline keys of [sa] sections were in there. */
+	crypto_wipe(buf, n);
+	free(buf);
+	return r;
+}
+
+/* [daemon] user: who the daemon becomes after start (privdrop.h). */
+static int get_user(struct ini *ini, char *user, size_t len)
+{
+	struct ini_kv *kv = ini_get_kv(ini_find(ini, "daemon", NULL), "user");
+	uid_t uid;
+	gid_t gid;
+
+	snprintf(user, len, "%s", PRIVDROP_DEFAULT_USER);
+	if (!kv)
+		return 0;
+	if (strlen(kv->value) >= len) {
+		log_err(LS_CFG, "%s:%u: [daemon] user: name too long",
+			ini_path(ini), kv->line);
+		return ERR_CONFIG;
+	}
+	if (privdrop_lookup(kv->value, &uid, &gid)) {
+		log_err(LS_CFG, "%s:%u: [daemon] user: no user '%s' (create "
+			"it, e.g. useradd --system ipsecd, or use user = "
+			"nobody; user = root keeps root)", ini_path(ini),
+			kv->line, kv->value);
+		return ERR_CONFIG;
+	}
+	snprintf(user, len, "%s", kv->value);
+	return 0;
+}
+
+int daemon_conf_load(const char *path, struct daemon_conf *dc)
 {
 	struct ini *ini = NULL;
-	int r, rc;
+	int r, rc, ru;
 
+	memset(dc, 0, sizeof(*dc));
 	r = ini_load(path, &ini);
-	/* [conn] first: it marks its keys used before manual_load()
-	 * reports unknown ones; both report all their errors. */
+	/* [conn] and [daemon] user first: they mark their keys used
+	 * before manual_load() reports unknown ones; all report all
+	 * their errors. */
 	if (!r) {
-		rc = conn_load(ini, conns);
-		r = manual_load(ini, out);
-		if (!r && rc) {
-			manual_free(*out);
-			*out = NULL;
-			r = rc;
-		}
+		rc = conn_load(ini, &dc->conns);
+		ru = get_user(ini, dc->user, sizeof(dc->user));
+		r = manual_load(ini, &dc->cfg);
+		if (!r)
+			r = rc ? rc : ru;
+		if (!r)
+			r = manual_fingerprint(ini, dc->manual_fp);
 	}
 	ini_free(ini);
-	if (r)
-		log_err(LS_MAIN, "%s: configuration has errors; not starting",
-			path);
+	if (r) {
+		daemon_conf_free(dc);
+		log_err(LS_MAIN, "%s: configuration has errors", path);
+	}
 	return r;
+}
+
+void daemon_conf_free(struct daemon_conf *dc)
+{
+	manual_free(dc->cfg);
+	conn_free(dc->conns);
+	dc->cfg = NULL;
+	dc->conns = NULL;
 }
 
 int main(int argc, char **argv)
@@ -284,6 +370,8 @@ int main(int argc, char **argv)
 	const char *conf = "/etc/ipsecd/ipsecd.conf";
 	const char *sock_path = CTL_DEFAULT_SOCKET;
 	struct daemon d = { .ep = -1, .sig_fd = -1, .timer_fd = -1 };
+	struct daemon_conf dc0;
+	char conf_abs[PATH_MAX];
 	struct dp_config dc;
 	bool fg = false;
 	int c, r, rc = 1;
@@ -325,8 +413,16 @@ int main(int argc, char **argv)
 		log_err(LS_MAIN, "crypto init failed");
 		return 1;
 	}
-	if (load_config(conf, &d.cfg, &d.conns))
+	if (daemon_conf_load(conf, &dc0)) {
+		log_err(LS_MAIN, "not starting");
 		goto out;
+	}
+	/* Reload rereads it after daemon() moved to "/". */
+	d.conf_path = realpath(conf, conf_abs) ? conf_abs : conf;
+	d.cfg = dc0.cfg;
+	d.conns = dc0.conns;
+	memcpy(d.user, dc0.user, sizeof(d.user));
+	memcpy(d.manual_fp, dc0.manual_fp, sizeof(d.manual_fp));
 	/* Before daemon(): "another ipsecd runs" must reach the terminal. */
 	if (ctl_server_new(sock_path, daemon_ctl_handlers, &d, &d.ctl))
 		goto out;
@@ -354,6 +450,11 @@ int main(int argc, char **argv)
 		goto out;
 	if (install(&d) || setup_loop(&d) ||
 	    (d.ike && ike_mgr_start(d.ike, d.ep)) || write_pid(&d))
+		goto out;
+	/* Everything privileged is open now (TUN, sockets, netlink,
+	 * nftables, control socket, key log, pid file).  Before
+	 * dp_start(): capabilities are per thread, workers inherit. */
+	if (privdrop(d.user))
 		goto out;
 	r = dp_start(d.dp);
 	if (r)

@@ -159,8 +159,13 @@ int ike_sa_new(const struct ike_conn *conn, bool initiator, ike_child_cb cb,
 
 void ike_sa_free(struct ike_sa *sa)
 {
+	size_t i;
+
 	if (!sa)
 		return;
+	for (i = 0; i < IKE_CHILD_SLOTS; i++)
+		if (sa->child[i])
+			ike_child_remove(sa, sa->child[i]);
 	ke_free(sa->ke);
 	ikev2_sk_free(sa->sk);
 	free(sa->init_req);
@@ -182,8 +187,11 @@ int ike_sa_initiate(struct ike_sa *sa, struct ike_tx *tx)
 int ike_sa_retransmit(struct ike_sa *sa, struct ike_tx *tx)
 {
 	if (sa->state == IKE_S_INIT_SENT && sa->init_req)
-		return ike_sa_queue(sa, tx, sa->init_req, sa->init_req_len);
+		return ike_init_retransmit(sa, tx);
 	if (sa->state == IKE_S_AUTH_SENT && sa->req_cache)
+		return ike_sa_queue(sa, tx, sa->req_cache, sa->req_cache_len);
+	/* A CREATE_CHILD_SA or INFORMATIONAL request of ours (§2.1). */
+	if (sa->state == IKE_S_ESTABLISHED && sa->req_out && sa->req_cache)
 		return ike_sa_queue(sa, tx, sa->req_cache, sa->req_cache_len);
 	return ERR_NOTFOUND;
 }
@@ -509,19 +517,143 @@ void ike_ts_to_wire(const struct ts_sel *s, size_t n, struct ikev2_ts *w)
 	}
 }
 
-/* ---- the Child SA, RFC 7296 §2.17 ---- */
+/* ---- Child SAs: bookkeeping, keys (RFC 7296 §2.17), events ---- */
 
-static void fill_params(struct ike_sa *sa, struct sa_params *p,
-			const struct proposal_chosen *esp, enum sa_dir dir,
-			uint32_t spi, const uint8_t *ek, const uint8_t *ik,
-			const struct child_keys *ck, enum ipsec_mode mode)
+void ike_sa_set_hooks(struct ike_sa *sa, ike_child_ev_cb ev,
+		      ike_conn_iter iter, void *arg)
+{
+	sa->ev_cb = ev;
+	sa->conn_iter = iter;
+	sa->hook_arg = arg;
+}
+
+const char *ike_child_state_name(enum ike_child_state s)
+{
+	switch (s) {
+	case IKE_CHILD_QUEUED:
+		return "QUEUED";
+	case IKE_CHILD_CREATING:
+		return "CREATING";
+	case IKE_CHILD_INSTALLED:
+		return "INSTALLED";
+	case IKE_CHILD_REKEYING:
+		return "REKEYING";
+	case IKE_CHILD_REKEYED:
+		return "REKEYED";
+	case IKE_CHILD_DELETING:
+		return "DELETING";
+	}
+	return "?";
+}
+
+struct ike_child *ike_sa_child_find(const struct ike_sa *sa, uint32_t spi_in)
+{
+	size_t i;
+
+	for (i = 0; i < IKE_CHILD_SLOTS; i++)
+		if (sa->child[i] && sa->child[i]->spi_in == spi_in)
+			return sa->child[i];
+	return NULL;
+}
+
+bool ike_sa_has_conn(const struct ike_sa *sa, uint32_t reqid)
+{
+	size_t i;
+
+	if (sa->state != IKE_S_ESTABLISHED && sa->state != IKE_S_FAILED &&
+	    sa->conn.reqid == reqid)
+		return true;
+	for (i = 0; i < IKE_CHILD_SLOTS; i++)
+		if (sa->child[i] && sa->child[i]->reqid == reqid)
+			return true;
+	return false;
+}
+
+bool ike_sa_req_pending(const struct ike_sa *sa)
+{
+	return sa->state == IKE_S_ESTABLISHED && sa->req_out;
+}
+
+int ike_new_child_spi(const struct ike_sa *sa, uint32_t *spi)
+{
+	uint8_t b[4];
+	int r;
+
+	/* RFC 4303 §2.1: SPIs 1..255 are reserved; ours must also be
+	 * unique among this IKE SA's Child SAs (the daemon's SAD rejects
+	 * duplicates across IKE SAs). */
+	do {
+		r = crypto_random(b, 4);
+		*spi = be32_load(b);
+	} while (r == 0 && (*spi < 256 || ike_sa_child_find(sa, *spi)));
+	return r;
+}
+
+struct ike_child *ike_child_alloc(struct ike_sa *sa,
+				  const struct ike_conn *conn)
+{
+	struct ike_child *c;
+	size_t i;
+
+	for (i = 0; i < IKE_CHILD_SLOTS && sa->child[i]; i++)
+		;
+	if (i == IKE_CHILD_SLOTS)
+		return NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	if (ike_new_child_spi(sa, &c->spi_in) < 0) {
+		free(c);
+		return NULL;
+	}
+	c->conn = *conn;
+	/* The Child SA does not authenticate anyone. */
+	crypto_wipe(c->conn.psk, sizeof(c->conn.psk));
+	c->conn.psk_len = 0;
+	c->reqid = conn->reqid;
+	c->mode = conn->mode;
+	c->state = IKE_CHILD_QUEUED;
+	sa->child[i] = c;
+	return c;
+}
+
+void ike_child_remove(struct ike_sa *sa, struct ike_child *c)
+{
+	size_t i;
+
+	for (i = 0; i < IKE_CHILD_SLOTS; i++)
+		if (sa->child[i] == c)
+			sa->child[i] = NULL;
+	ke_free(c->ke);
+	if (c->out_pending) {
+		crypto_wipe(c->out_pending, sizeof(*c->out_pending));
+		free(c->out_pending);
+	}
+	crypto_wipe(c, sizeof(*c));
+	free(c);
+}
+
+void ike_child_event(struct ike_sa *sa, enum ike_child_event ev,
+		     const struct ike_child *c, const struct sa_params *in,
+		     const struct sa_params *out)
+{
+	if (sa->ev_cb)
+		sa->ev_cb(sa->hook_arg, ev, c, in, out);
+	else if (ev == IKE_CHILD_UP && sa->child_cb)
+		sa->child_cb(sa->cb_arg, in, out);
+}
+
+static void fill_params(struct ike_sa *sa, const struct ike_child *c,
+			struct sa_params *p, enum sa_dir dir, uint32_t spi,
+			const uint8_t *ek, const uint8_t *ik,
+			const struct child_keys *ck)
 {
 	bool nat = sa->nat_local || sa->nat_remote;
 
 	memset(p, 0, sizeof(*p));
 	p->spi = spi;
 	p->proto = IPSEC_PROTO_ESP;
-	p->mode = mode;
+	p->mode = c->mode;
 	p->dir = dir;
 	p->src = dir == SA_DIR_OUT ? sa->local : sa->remote;
 	p->dst = dir == SA_DIR_OUT ? sa->remote : sa->local;
@@ -530,29 +662,36 @@ static void fill_params(struct ike_sa *sa, struct sa_params *p,
 		p->encap_sport = dir == SA_DIR_OUT ? sa->lport : sa->rport;
 		p->encap_dport = dir == SA_DIR_OUT ? sa->rport : sa->lport;
 	}
-	p->encr = esp->encr;
-	p->integ = esp->integ;
+	p->encr = c->esp.encr;
+	p->integ = c->esp.integ;
 	memcpy(p->enc_key, ek, ck->encr_len);
 	p->enc_key_len = ck->encr_len;
 	memcpy(p->integ_key, ik, ck->integ_len);
 	p->integ_key_len = ck->integ_len;
-	p->esn = esp->esn;
+	p->esn = c->esp.esn;
 	p->replay_window = REPLAY_WINDOW_DEFAULT;
-	p->reqid = sa->conn.reqid;
+	p->reqid = c->reqid;
+	memcpy(p->ts_local, c->ts_l, c->n_l * sizeof(c->ts_l[0]));
+	memcpy(p->ts_remote, c->ts_r, c->n_r * sizeof(c->ts_r[0]));
+	p->n_ts_local = c->n_l;
+	p->n_ts_remote = c->n_r;
 }
 
-int ike_sa_child_up(struct ike_sa *sa, const struct proposal_chosen *esp,
-		    uint32_t peer_spi, const struct ts_sel *ts_l, uint8_t n_l,
-		    const struct ts_sel *ts_r, uint8_t n_r,
-		    enum ipsec_mode mode)
+int ike_child_keys_up(struct ike_sa *sa, struct ike_child *c, bool we_init,
+		      const uint8_t *ni, size_t ni_len, const uint8_t *nr,
+		      size_t nr_len, const uint8_t *g_ir, size_t g_ir_len,
+		      enum ike_child_event ev)
 {
 	struct child_keys ck;
 	struct sa_params *in, *out;
 	int r;
 
-	r = ikev2_derive_child_keys(
-		sa->ike.prf, sa->keys.sk_d, sa->keys.sk_d_len, NULL, 0, sa->ni,
-		sa->ni_len, sa->nr, sa->nr_len, esp->encr, esp->integ, &ck);
+	/* §2.17: KEYMAT = prf+(SK_d, [g^ir (new) |] Ni | Nr), with the
+	 * nonces of the exchange that made this Child SA. */
+	r = ikev2_derive_child_keys(sa->ike.prf, sa->keys.sk_d,
+				    sa->keys.sk_d_len, g_ir, g_ir_len, ni,
+				    ni_len, nr, nr_len, c->esp.encr,
+				    c->esp.integ, &ck);
 	if (r < 0)
 		return r;
 	in = calloc(2, sizeof(*in));
@@ -561,35 +700,129 @@ int ike_sa_child_up(struct ike_sa *sa, const struct proposal_chosen *esp,
 		return ERR_NOMEM;
 	}
 	out = in + 1;
-	/* §2.17: the "i" keys carry data from the initiator. */
-	if (sa->initiator) {
-		fill_params(sa, in, esp, SA_DIR_IN, sa->child_spi, ck.encr_r,
-			    ck.integ_r, &ck, mode);
-		fill_params(sa, out, esp, SA_DIR_OUT, peer_spi, ck.encr_i,
-			    ck.integ_i, &ck, mode);
+	/* §2.17: the "i" keys carry data from the initiator of this
+	 * exchange (not necessarily the IKE SA's original initiator). */
+	if (we_init) {
+		fill_params(sa, c, in, SA_DIR_IN, c->spi_in, ck.encr_r,
+			    ck.integ_r, &ck);
+		fill_params(sa, c, out, SA_DIR_OUT, c->spi_out, ck.encr_i,
+			    ck.integ_i, &ck);
 	} else {
-		fill_params(sa, in, esp, SA_DIR_IN, sa->child_spi, ck.encr_i,
-			    ck.integ_i, &ck, mode);
-		fill_params(sa, out, esp, SA_DIR_OUT, peer_spi, ck.encr_r,
-			    ck.integ_r, &ck, mode);
+		fill_params(sa, c, in, SA_DIR_IN, c->spi_in, ck.encr_i,
+			    ck.integ_i, &ck);
+		fill_params(sa, c, out, SA_DIR_OUT, c->spi_out, ck.encr_r,
+			    ck.integ_r, &ck);
 	}
-	memcpy(in->ts_local, ts_l, n_l * sizeof(*ts_l));
-	memcpy(in->ts_remote, ts_r, n_r * sizeof(*ts_r));
-	in->n_ts_local = n_l;
-	in->n_ts_remote = n_r;
-	memcpy(out->ts_local, ts_l, n_l * sizeof(*ts_l));
-	memcpy(out->ts_remote, ts_r, n_r * sizeof(*ts_r));
-	out->n_ts_local = n_l;
-	out->n_ts_remote = n_r;
-	sa->child_up = true;
-	ike_sa_peer_log("Child SA up: in SPI %08x, out SPI %08x (%s)", in->spi,
-			out->spi, esp->encr->name);
-	if (sa->child_cb)
-		sa->child_cb(sa->cb_arg, in, out);
+	child_keys_wipe(&ck);
+	c->state = IKE_CHILD_INSTALLED;
+	ike_sa_peer_log("Child SA up: in SPI %08x, out SPI %08x (%s%s%s)%s",
+			in->spi, out->spi, c->esp.encr->name,
+			c->esp.ke ? ", PFS " : "",
+			c->esp.ke ? c->esp.ke->name : "",
+			c->rekeyed_from ? " (rekeyed)" : "");
+	if (ev == IKE_CHILD_UP_IN) {
+		/* §2.8: the outbound SA waits until the peer has its new
+		 * inbound SA (it deletes the old pair then). */
+		c->out_pending = malloc(sizeof(*out));
+		if (c->out_pending)
+			*c->out_pending = *out;
+		else
+			ev = IKE_CHILD_UP;
+	}
+	c->out_installed = ev == IKE_CHILD_UP;
+	ike_child_event(sa, ev, c, in, ev == IKE_CHILD_UP ? out : NULL);
 	crypto_wipe(in, 2 * sizeof(*in));
 	free(in);
-	child_keys_wipe(&ck);
 	return 0;
+}
+
+int ike_sa_child_up(struct ike_sa *sa, const struct ike_conn *conn,
+		    const struct proposal_chosen *esp, uint32_t peer_spi,
+		    const struct ts_sel *ts_l, uint8_t n_l,
+		    const struct ts_sel *ts_r, uint8_t n_r,
+		    enum ipsec_mode mode)
+{
+	struct ike_child *c = ike_child_alloc(sa, conn ? conn : &sa->conn);
+	int r;
+
+	if (!c)
+		return ERR_NOMEM;
+	/* The SPI we proposed or answered with in IKE_AUTH. */
+	c->spi_in = sa->auth_spi;
+	c->spi_out = peer_spi;
+	c->esp = *esp;
+	c->mode = mode;
+	memcpy(c->ts_l, ts_l, n_l * sizeof(*ts_l));
+	memcpy(c->ts_r, ts_r, n_r * sizeof(*ts_r));
+	c->n_l = n_l;
+	c->n_r = n_r;
+	/* §2.17: the IKE_AUTH Child SA uses the IKE_SA_INIT nonces. */
+	r = ike_child_keys_up(sa, c, sa->initiator, sa->ni, sa->ni_len, sa->nr,
+			      sa->nr_len, NULL, 0, IKE_CHILD_UP);
+	if (r < 0)
+		ike_child_remove(sa, c);
+	return r;
+}
+
+/* ---- our requests after IKE_AUTH: one at a time (§2.3) ---- */
+
+int ike_sa_enqueue(struct ike_sa *sa, uint8_t kind, uint32_t spi, bool front)
+{
+	if (sa->q_n >= IKE_QUEUE_MAX)
+		return ERR_LIMIT;
+	if (front) {
+		memmove(sa->q_kind + 1, sa->q_kind, sa->q_n);
+		memmove(sa->q_spi + 1, sa->q_spi, sa->q_n * sizeof(uint32_t));
+		sa->q_kind[0] = kind;
+		sa->q_spi[0] = spi;
+	} else {
+		sa->q_kind[sa->q_n] = kind;
+		sa->q_spi[sa->q_n] = spi;
+	}
+	sa->q_n++;
+	return 0;
+}
+
+int ike_sa_send_req(struct ike_sa *sa, struct ike_tx *tx, uint8_t exch,
+		    uint8_t kind, uint32_t spi,
+		    int (*fill)(struct ike_sa *, struct ikev2_builder *,
+				void *),
+		    void *arg)
+{
+	int r;
+
+	r = ike_sa_send_sk(sa, tx, exch, false, sa->next_req_id, fill, arg);
+	if (r < 0)
+		return r;
+	sa->next_req_id++;
+	sa->req_out = true;
+	sa->req_exch = exch;
+	sa->cur_kind = kind;
+	sa->cur_spi = spi;
+	return 0;
+}
+
+int ike_sa_kick(struct ike_sa *sa, struct ike_tx *tx)
+{
+	uint8_t kind;
+	uint32_t spi;
+	int r = 0;
+
+	/* Each queued request is sent or dropped; one that cannot be sent
+	 * (its Child SA went away meanwhile) lets the next one go. */
+	while (sa->state == IKE_S_ESTABLISHED && !sa->req_out && sa->q_n &&
+	       tx->n < IKE_TX_MAX) {
+		kind = sa->q_kind[0];
+		spi = sa->q_spi[0];
+		sa->q_n--;
+		memmove(sa->q_kind, sa->q_kind + 1, sa->q_n);
+		memmove(sa->q_spi, sa->q_spi + 1, sa->q_n * sizeof(uint32_t));
+		if (kind == IKE_REQ_NEW || kind == IKE_REQ_REKEY)
+			r = ike_child_send_request(sa, kind, spi, tx);
+		else
+			r = ike_info_send_request(sa, kind, spi, tx);
+	}
+	return r;
 }
 
 /* ---- receiving ---- */
@@ -640,6 +873,7 @@ static int recv_encrypted(struct ike_sa *sa, const uint8_t *m, size_t len,
 		if (sa->next_req_id == 0 || h->msg_id != sa->next_req_id - 1 ||
 		    !((sa->state == IKE_S_AUTH_SENT &&
 		       h->exchange == IKEV2_EXCH_IKE_AUTH) ||
+		      (sa->req_out && h->exchange == sa->req_exch) ||
 		      h->exchange == IKEV2_EXCH_INFORMATIONAL)) {
 			r = ERR_PROTO;
 			goto out;
@@ -667,10 +901,23 @@ static int recv_encrypted(struct ike_sa *sa, const uint8_t *m, size_t len,
 		goto out;
 	}
 	if (response) {
-		if (h->exchange == IKEV2_EXCH_IKE_AUTH)
+		if (h->exchange == IKEV2_EXCH_IKE_AUTH) {
 			r = ike_auth_recv_response(sa, inner, tx);
-		else
-			r = 0; /* our INFORMATIONAL was answered */
+		} else if (!sa->req_out || h->exchange != sa->req_exch) {
+			r = 0; /* a late copy, or AUTHENTICATION_FAILED's */
+		} else {
+			/* §2.3: the window opens again; the handler may
+			 * send the next request itself. */
+			sa->req_out = false;
+			if (h->exchange == IKEV2_EXCH_CREATE_CHILD_SA)
+				r = ike_child_recv_response(sa, inner, tx);
+			else
+				r = ike_info_recv_response(sa, inner, tx);
+		}
+		/* A request that cannot go out is logged and dropped
+		 * there; it does not make this datagram a bad one. */
+		if (r == 0)
+			(void)ike_sa_kick(sa, tx);
 		goto out;
 	}
 	if (h->exchange == IKEV2_EXCH_IKE_AUTH && sa->state == IKE_S_INIT_DONE)
@@ -678,8 +925,14 @@ static int recv_encrypted(struct ike_sa *sa, const uint8_t *m, size_t len,
 	else if (h->exchange == IKEV2_EXCH_INFORMATIONAL &&
 		 sa->state == IKE_S_ESTABLISHED)
 		r = ike_info_recv_request(sa, inner, h->msg_id, tx);
+	else if (h->exchange == IKEV2_EXCH_CREATE_CHILD_SA &&
+		 sa->state == IKE_S_ESTABLISHED)
+		r = ike_child_recv_request(sa, inner, h->msg_id, tx);
 	else
 		r = ERR_PROTO;
+	/* Our own queued requests (e.g. made while IKE_AUTH ran). */
+	if (r == 0)
+		(void)ike_sa_kick(sa, tx);
 out:
 	if (pt)
 		crypto_wipe(pt, len);

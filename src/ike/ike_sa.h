@@ -17,17 +17,25 @@
  * is dropped without any change of state (§2.21.1); it is logged
  * rate-limited and counted in ike_sa.dropped.
  *
- * Not implemented yet: COOKIE (§2.6; a COOKIE request ends the attempt),
- * IKE fragmentation (RFC 7383), certificates and EAP, CREATE_CHILD_SA
- * (rekeying, more Child SAs), Child SA Deletes and liveness beyond
- * acknowledging an INFORMATIONAL request (an IKE SA Delete is sent by
- * ike_sa_delete() and flagged in peer_deleted when received),
- * retransmission timers (the caller runs them and calls
- * ike_sa_retransmit()).
+ * COOKIE (§2.6): the initiator retries with the responder's cookie
+ * (x_init.c); a responder asks for one in the stateless front door of
+ * cookie.h, before any struct ike_sa exists.
+ *
+ * After IKE_AUTH: more Child SAs, rekeying and Deletes of Child SAs
+ * with CREATE_CHILD_SA and INFORMATIONAL (ike_child.h), our requests one
+ * at a time in a queue (§2.3), liveness requests (ike_sa_liveness()).
+ * An IKE SA Delete is sent by ike_sa_delete() and flagged in
+ * peer_deleted when received.
+ *
+ * Not implemented yet: IKE fragmentation (RFC 7383), certificates and
+ * EAP, rekeying the IKE SA (§1.3.2; refused), retransmission timers (the
+ * caller runs them and calls ike_sa_retransmit()).
  *
  * Files: ike_sa.c (object, receive dispatch, NAT detection, IDs, traffic
- * selectors, Child SA output), x_init.c (IKE_SA_INIT), x_auth.c
- * (IKE_AUTH and the INFORMATIONAL that reports AUTHENTICATION_FAILED).
+ * selectors, Child SA bookkeeping, keys and events, the request queue),
+ * x_init.c (IKE_SA_INIT), x_auth.c (IKE_AUTH), x_child.c
+ * (CREATE_CHILD_SA), x_info.c (INFORMATIONAL: Deletes, liveness,
+ * AUTHENTICATION_FAILED).
  */
 #ifndef IPSECD_IKE_IKE_SA_H
 #define IPSECD_IKE_IKE_SA_H
@@ -38,6 +46,7 @@
 
 #include "common/addr.h"
 #include "esp/sa.h"
+#include "ike/ike_child.h"
 #include "ike/ike_conn.h"
 #include "ike/ikev2_keymat.h"
 #include "ike/ikev2_msg.h"
@@ -74,6 +83,18 @@ typedef void (*ike_child_cb)(void *arg, const struct sa_params *in,
 			     const struct sa_params *out);
 
 #define IKE_NONCE_LEN 32 /* RFC 7296 §2.10: at least half the PRF key */
+#define IKE_QUEUE_MAX 16 /* our requests waiting for the window */
+#define IKE_COOKIE_MAX 64 /* RFC 7296 §3.10.1: COOKIE data is 1-64 octets */
+
+/* RFC 7427 §7 (IANA "IKEv2 Hash Algorithms"; 5 is RFC 8420), the values
+ * of SIGNATURE_HASH_ALGORITHMS and bits of ike_sa.peer_sig_hashes. */
+enum ike_hash_alg {
+	IKE_HASH_SHA1 = 1,
+	IKE_HASH_SHA2_256 = 2,
+	IKE_HASH_SHA2_384 = 3,
+	IKE_HASH_SHA2_512 = 4,
+	IKE_HASH_IDENTITY = 5, /* Ed25519/Ed448 sign the data itself */
+};
 
 struct ike_sa {
 	struct ike_conn conn; /* copy */
@@ -96,6 +117,19 @@ struct ike_sa {
 	struct ke *ke;
 	uint16_t ke_group; /* group of our KE payload */
 	unsigned ke_retries;
+	/* Initiator, x_init.c: the responder's cookie, sent first in every
+	 * IKE_SA_INIT retry (RFC 7296 §2.6), and how often it asked. */
+	uint8_t cookie[IKE_COOKIE_MAX];
+	size_t cookie_len;
+	unsigned cookie_tries;
+	/* §2.21.1: an unauthenticated error notify answered IKE_SA_INIT;
+	 * we keep waiting for a real answer for init_err_wait more
+	 * retransmissions, then fail with it. */
+	uint16_t init_err;
+	unsigned init_err_wait;
+	/* RFC 7427 §4: the peer's SIGNATURE_HASH_ALGORITHMS, bit n set for
+	 * hash algorithm n (1 SHA1 .. 5 Identity); 0 if it sent none. */
+	uint32_t peer_sig_hashes;
 	uint8_t ni[IKEV2_NONCE_MAX];
 	size_t ni_len;
 	uint8_t nr[IKEV2_NONCE_MAX];
@@ -120,18 +154,33 @@ struct ike_sa {
 	uint32_t resp_cache_id;
 	bool has_resp_cache;
 
-	/* The Child SA made with IKE_AUTH. */
-	uint32_t child_spi;   /* ours (inbound), host order */
+	/* Child SAs (ike_child.h); the first one comes with IKE_AUTH. */
+	uint32_t auth_spi;    /* ours (inbound) in IKE_AUTH, host order */
 	bool initial_contact; /* peer sent INITIAL_CONTACT */
-	bool child_up;
 	bool peer_deleted; /* the peer sent a Delete of the IKE SA */
+	struct ike_child *child[IKE_CHILD_SLOTS]; /* owned; NULL = free */
+	ike_child_ev_cb ev_cb;
+	ike_conn_iter conn_iter;
+	void *hook_arg;
+	/* Our requests after IKE_AUTH (§2.3: one at a time): the one out,
+	 * and the ones waiting (IKE_REQ_*, with a Child SA's spi_in). */
+	bool req_out;
+	uint8_t req_exch; /* exchange of the request out */
+	uint8_t cur_kind;
+	uint32_t cur_spi;
+	uint8_t q_kind[IKE_QUEUE_MAX];
+	uint32_t q_spi[IKE_QUEUE_MAX];
+	size_t q_n;
+	uint64_t alive_acks; /* answers to ike_sa_liveness() */
+	uint16_t child_err;  /* last error notify about our Child SA */
 	uint64_t dropped;  /* datagrams dropped */
 };
 
 /*
  * New IKE SA for conn (copied).  initiator: call ike_sa_initiate() next;
  * else feed the first IKE_SA_INIT request to ike_sa_recv().  cb (may be
- * NULL) gets the Child SA.  Owned: ike_sa_free().
+ * NULL) gets each Child SA that comes up in both directions, unless
+ * ike_sa_set_hooks() gave an event callback.  Owned: ike_sa_free().
  */
 int ike_sa_new(const struct ike_conn *conn, bool initiator, ike_child_cb cb,
 	       void *cb_arg, struct ike_sa **out);
@@ -164,9 +213,47 @@ int ike_sa_retransmit(struct ike_sa *sa, struct ike_tx *tx);
  */
 int ike_sa_delete(struct ike_sa *sa, struct ike_tx *tx);
 
+/* ---- Child SAs (x_child.c, x_info.c; see ike_child.h) ---- */
+
+/*
+ * Hooks: ev gets every Child SA event (the ike_child_cb of ike_sa_new()
+ * is then not called); iter (may be NULL) offers the other connections
+ * with this peer to a responder.  arg goes to both.
+ */
+void ike_sa_set_hooks(struct ike_sa *sa, ike_child_ev_cb ev,
+		      ike_conn_iter iter, void *arg);
+/*
+ * A new Child SA for conn (copied) over this IKE SA, RFC 7296 §1.3.1.
+ * Sent at once when the IKE SA is established and no request of ours is
+ * out, else queued (a queued one is sent when IKE_AUTH is done).
+ * ERR_LIMIT when IKE_CHILD_MAX Child SAs exist or the queue is full;
+ * ERR_INVAL on a FAILED IKE SA.
+ */
+int ike_sa_child_create(struct ike_sa *sa, const struct ike_conn *conn,
+			struct ike_tx *tx);
+/* Rekey the INSTALLED Child SA with our inbound SPI spi_in (§1.3.3,
+ * §2.8); ERR_NOTFOUND if there is none, ERR_EXISTS if it is busy. */
+int ike_sa_child_rekey(struct ike_sa *sa, uint32_t spi_in, struct ike_tx *tx);
+/* Delete the Child SA with our inbound SPI spi_in (§1.4.1); its DOWN
+ * event comes with the answer. */
+int ike_sa_child_delete(struct ike_sa *sa, uint32_t spi_in,
+			struct ike_tx *tx);
+/* An empty INFORMATIONAL request (liveness check, §1.4, §2.4); each
+ * answer counts in alive_acks.  ERR_INVAL unless ESTABLISHED. */
+int ike_sa_liveness(struct ike_sa *sa, struct ike_tx *tx);
+/* The Child SA with our inbound SPI spi_in, or NULL (borrowed). */
+struct ike_child *ike_sa_child_find(const struct ike_sa *sa,
+				    uint32_t spi_in);
+/* Does a Child SA (any state) or the IKE_AUTH exchange belong to the
+ * connection with this reqid? */
+bool ike_sa_has_conn(const struct ike_sa *sa, uint32_t reqid);
+/* Is a request of ours out (for the caller's retransmission timer)? */
+bool ike_sa_req_pending(const struct ike_sa *sa);
+const char *ike_child_state_name(enum ike_child_state s);
+
 const char *ike_state_name(enum ike_state s);
 
-/* ---- internal to src/ike (ike_sa.c, x_init.c, x_auth.c) ---- */
+/* ---- internal to src/ike (ike_sa.c and the x_*.c exchanges) ---- */
 
 /* Queue a message for sending; adds the non-ESP marker on 4500. */
 int ike_sa_queue(struct ike_sa *sa, struct ike_tx *tx, const uint8_t *msg,
@@ -202,11 +289,16 @@ int ike_ts_narrow(const struct ikev2_ts_list *proposed,
 		  uint8_t *n_out);
 /* Configured selectors as wire selectors. */
 void ike_ts_to_wire(const struct ts_sel *s, size_t n, struct ikev2_ts *w);
-/* Derive the Child SA keys and hand both directions to the callback. */
-int ike_sa_child_up(struct ike_sa *sa, const struct proposal_chosen *esp,
-		    uint32_t peer_spi, const struct ts_sel *ts_l, uint8_t n_l,
+/* The IKE_AUTH Child SA (conn: the connection it belongs to, NULL for
+ * sa->conn): record it, derive its keys, hand both directions over. */
+int ike_sa_child_up(struct ike_sa *sa, const struct ike_conn *conn,
+		    const struct proposal_chosen *esp, uint32_t peer_spi,
+		    const struct ts_sel *ts_l, uint8_t n_l,
 		    const struct ts_sel *ts_r, uint8_t n_r,
 		    enum ipsec_mode mode);
+/* A random SPI for an inbound SA (RFC 4303 §2.1: not 1..255), not used
+ * by another Child SA of sa. */
+int ike_new_child_spi(const struct ike_sa *sa, uint32_t *spi);
 
 /* x_init.c */
 int ike_init_build_request(struct ike_sa *sa, struct ike_tx *tx);
@@ -215,14 +307,80 @@ int ike_init_recv_request(struct ike_sa *sa, const uint8_t *msg_buf, size_t len,
 int ike_init_recv_response(struct ike_sa *sa, const uint8_t *msg_buf,
 			   size_t len, const struct ikev2_msg *msg,
 			   struct ike_tx *tx);
+/* The IKE_SA_INIT request again, for ike_sa_retransmit(); fails the SA
+ * instead once an error notify has waited long enough (§2.21.1). */
+int ike_init_retransmit(struct ike_sa *sa, struct ike_tx *tx);
 /* x_auth.c */
 int ike_auth_build_request(struct ike_sa *sa, struct ike_tx *tx);
 int ike_auth_recv_request(struct ike_sa *sa, const struct ikev2_msg *inner,
 			  struct ike_tx *tx);
 int ike_auth_recv_response(struct ike_sa *sa, const struct ikev2_msg *inner,
 			   struct ike_tx *tx);
+/* x_child.c: CREATE_CHILD_SA (§1.3) */
+/* Responder's choice (§2.7, §2.9) among sa->conn and the conn_iter
+ * connections: the first whose selectors intersect the proposal, then
+ * its proposals.  0 with *conn (borrowed for the call), the chosen
+ * proposal and the narrowed selectors; else the notify to answer with
+ * (NO_PROPOSAL_CHOSEN or TS_UNACCEPTABLE), as a positive number. */
+int ike_child_select(struct ike_sa *sa, const struct ikev2_msg *m,
+		     bool want_ke, uint16_t ke_group,
+		     const struct ike_conn **conn, struct proposal_chosen *c,
+		     struct ts_sel *ts_l, uint8_t *n_l, struct ts_sel *ts_r,
+		     uint8_t *n_r);
+int ike_child_recv_request(struct ike_sa *sa, const struct ikev2_msg *inner,
+			   uint32_t id, struct ike_tx *tx);
+int ike_child_recv_response(struct ike_sa *sa, const struct ikev2_msg *inner,
+			    struct ike_tx *tx);
+/* Send the next queued request of ours if the window is free. */
+int ike_sa_kick(struct ike_sa *sa, struct ike_tx *tx);
+/* Give an event to the hooks (or the legacy callback for UP). */
+void ike_child_event(struct ike_sa *sa, enum ike_child_event ev,
+		     const struct ike_child *c, const struct sa_params *in,
+		     const struct sa_params *out);
+/* Derive a Child SA's keys (§2.17; g_ir NULL without PFS) from the
+ * nonces of the exchange we_init started or answered, and give ev. */
+int ike_child_keys_up(struct ike_sa *sa, struct ike_child *c, bool we_init,
+		      const uint8_t *ni, size_t ni_len, const uint8_t *nr,
+		      size_t nr_len, const uint8_t *g_ir, size_t g_ir_len,
+		      enum ike_child_event ev);
+/* Free a slot's Child SA (after DOWN), wiping it. */
+void ike_child_remove(struct ike_sa *sa, struct ike_child *c);
+/* A free slot with a new Child SA in state QUEUED for conn; NULL if
+ * all slots are taken or on allocation failure. */
+struct ike_child *ike_child_alloc(struct ike_sa *sa,
+				  const struct ike_conn *conn);
+/* Append a request kind for spi to the queue; ERR_LIMIT when full. */
+int ike_sa_enqueue(struct ike_sa *sa, uint8_t kind, uint32_t spi,
+		   bool front);
+/* Send an encrypted request with the next message ID (§2.3) and mark
+ * it out (kind, spi: what it is about). */
+int ike_sa_send_req(struct ike_sa *sa, struct ike_tx *tx, uint8_t exch,
+		    uint8_t kind, uint32_t spi,
+		    int (*fill)(struct ike_sa *, struct ikev2_builder *,
+				void *),
+		    void *arg);
+/* Build the CREATE_CHILD_SA request for a NEW or REKEY request. */
+int ike_child_send_request(struct ike_sa *sa, uint8_t kind, uint32_t spi,
+			   struct ike_tx *tx);
+/* x_info.c: INFORMATIONAL (§1.4) */
 int ike_info_recv_request(struct ike_sa *sa, const struct ikev2_msg *inner,
 			  uint32_t id, struct ike_tx *tx);
+int ike_info_recv_response(struct ike_sa *sa, const struct ikev2_msg *inner,
+			   struct ike_tx *tx);
+/* Build the INFORMATIONAL request for a DELETE or LIVENESS request. */
+int ike_info_send_request(struct ike_sa *sa, uint8_t kind, uint32_t spi,
+			  struct ike_tx *tx);
+
+/* Kinds of our requests after IKE_AUTH. */
+enum {
+	IKE_REQ_NONE,
+	IKE_REQ_NEW,	  /* CREATE_CHILD_SA for a QUEUED Child SA */
+	IKE_REQ_REKEY,	  /* CREATE_CHILD_SA with REKEY_SA */
+	IKE_REQ_DELETE,	  /* INFORMATIONAL Delete of a Child SA */
+	IKE_REQ_LIVENESS, /* empty INFORMATIONAL */
+	IKE_REQ_DELETE_IKE,
+	IKE_REQ_OTHER,	  /* e.g. AUTHENTICATION_FAILED */
+};
 /* An encrypted message with the payloads added by fill(). */
 typedef int (*ike_fill_fn)(struct ike_sa *sa, struct ikev2_builder *b,
 			   void *arg);

@@ -4,8 +4,9 @@
  *   HDR, SK {IDi, [N(INITIAL_CONTACT)], AUTH, SAi2, TSi, TSr,
  *            [N(USE_TRANSPORT_MODE)]}  -->
  *      <--  HDR, SK {IDr, AUTH, [N(USE_TRANSPORT_MODE)], SAr2, TSi, TSr}
- * and the INFORMATIONAL exchange as far as IKE_AUTH needs it (an
- * initiator that rejects the responder's AUTH says so, §2.21.2).
+ * An initiator that rejects the responder's AUTH says so in an
+ * INFORMATIONAL request (§2.21.2); x_info.c handles the rest of that
+ * exchange.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -131,19 +132,6 @@ static int fill_auth_req(struct ike_sa *sa, struct ikev2_builder *b, void *arg)
 	return r;
 }
 
-static int new_child_spi(uint32_t *spi)
-{
-	uint8_t b[4];
-	int r;
-
-	/* RFC 4303 §2.1: SPIs 1..255 are reserved. */
-	do {
-		r = crypto_random(b, 4);
-		*spi = be32_load(b);
-	} while (r == 0 && *spi < 256);
-	return r;
-}
-
 int ike_auth_build_request(struct ike_sa *sa, struct ike_tx *tx)
 {
 	struct auth_req *q = calloc(1, sizeof(*q));
@@ -158,10 +146,10 @@ int ike_auth_build_request(struct ike_sa *sa, struct ike_tx *tx)
 	idb_len = id_body(q->id_type, q->id, q->id_len, idb);
 	r = make_auth(sa, idb, idb_len, q->auth);
 	if (r == 0)
-		r = new_child_spi(&sa->child_spi);
+		r = ike_new_child_spi(sa, &sa->auth_spi);
 	if (r < 0)
 		goto out;
-	be32_store(spi, sa->child_spi);
+	be32_store(spi, sa->auth_spi);
 	esp_no_ke(sa, esp);
 	r = proposal_to_wire(esp, spi, 4, &q->pw);
 	if (r < 0)
@@ -257,20 +245,20 @@ int ike_auth_recv_request(struct ike_sa *sa, const struct ikev2_msg *inner,
 {
 	struct auth_resp *p = calloc(1, sizeof(*p));
 	struct child_in *ci = malloc(sizeof(*ci));
-	struct proposal_list *esp = malloc(sizeof(*esp));
 	const struct ikev2_payload *idp = first_of(inner, IKEV2_PL_IDI);
 	const struct ikev2_payload *ap = first_of(inner, IKEV2_PL_AUTH);
 	struct ts_sel ts_l[SA_MAX_TS], ts_r[SA_MAX_TS];
 	uint8_t n_l = 0, n_r = 0, idb[ID_BODY_MAX], spi[4];
 	struct proposal_chosen c = {0};
+	const struct ike_conn *cc = NULL;
 	struct ikev2_id id;
 	struct ikev2_auth a;
 	struct ikev2_notify n;
 	size_t idb_len;
 	uint32_t peer_spi = 0;
-	int r = ERR_NOMEM;
+	int r = ERR_NOMEM, k;
 
-	if (!p || !ci || !esp)
+	if (!p || !ci)
 		goto out;
 	sa->next_peer_id = 2;
 	if (!idp || !ap || ikev2_decode_id(idp, &id) < 0 ||
@@ -295,30 +283,23 @@ int ike_auth_recv_request(struct ike_sa *sa, const struct ikev2_msg *inner,
 		goto out;
 	sa->state = IKE_S_ESTABLISHED;
 
-	/* The Child SA; its failure leaves the IKE SA up (§2.21.3). */
-	esp_no_ke(sa, esp);
+	/* The Child SA; its failure leaves the IKE SA up (§2.21.3).  It
+	 * may belong to another [conn] with this peer (x_child.c). */
 	if (get_child(inner, ci) < 0) {
 		p->child_error = IKEV2_N_INVALID_SYNTAX;
-	} else if (proposal_select(esp, &ci->sa, 0, false, &c, sa->detail,
-				   sizeof(sa->detail)) < 0) {
-		ike_sa_peer_log("IKE_AUTH: %s", sa->detail);
-		p->child_error = IKEV2_N_NO_PROPOSAL_CHOSEN;
-	} else if (ike_ts_narrow(&ci->tsi, sa->conn.remote_ts,
-				 sa->conn.n_remote_ts, ts_r, &n_r) < 0 ||
-		   ike_ts_narrow(&ci->tsr, sa->conn.local_ts,
-				 sa->conn.n_local_ts, ts_l, &n_l) < 0) {
-		/* §2.9: TSi is the initiator's side, ours is TSr. */
-		p->child_error = IKEV2_N_TS_UNACCEPTABLE;
+	} else if ((k = ike_child_select(sa, inner, false, 0, &cc, &c, ts_l,
+					 &n_l, ts_r, &n_r)) != 0) {
+		p->child_error = (uint16_t)k;
 	} else {
 		peer_spi = be32_load(c.spi);
-		r = new_child_spi(&sa->child_spi);
+		r = ike_new_child_spi(sa, &sa->auth_spi);
 		if (r < 0)
 			goto out;
-		be32_store(spi, sa->child_spi);
+		be32_store(spi, sa->auth_spi);
 		proposal_chosen_to_wire(&c, spi, 4, &p->d, p->t);
 		/* §1.3.1: transport only if both sides want it. */
 		p->transport =
-			sa->conn.mode == IPSEC_MODE_TRANSPORT &&
+			cc->mode == IPSEC_MODE_TRANSPORT &&
 			ikev2_msg_notify(inner, IKEV2_N_USE_TRANSPORT_MODE, &n);
 		ike_ts_to_wire(ts_r, n_r, p->tsi);
 		ike_ts_to_wire(ts_l, n_l, p->tsr);
@@ -329,7 +310,7 @@ send:
 	r = ike_sa_send_sk(sa, tx, IKEV2_EXCH_IKE_AUTH, true, 1, fill_auth_resp,
 			   p);
 	if (r == 0 && !p->error && !p->child_error)
-		r = ike_sa_child_up(sa, &c, peer_spi, ts_l, n_l, ts_r, n_r,
+		r = ike_sa_child_up(sa, cc, &c, peer_spi, ts_l, n_l, ts_r, n_r,
 				    p->transport ? IPSEC_MODE_TRANSPORT
 						 : IPSEC_MODE_TUNNEL);
 out:
@@ -337,7 +318,6 @@ out:
 		crypto_wipe(p, sizeof(*p));
 	free(p);
 	free(ci);
-	free(esp);
 	return r;
 }
 
@@ -396,8 +376,16 @@ int ike_auth_recv_response(struct ike_sa *sa, const struct ikev2_msg *inner,
 		    n.type <= IKEV2_N_ERROR_MAX) {
 			sa->error = n.type;
 			sa->why = "responder refused the Child SA";
-			ike_sa_peer_log("IKE_AUTH: Child SA refused (%u)",
-					n.type);
+			/* §2.7: the responder does not say what it would
+			 * accept, so name what we offered. */
+			ike_sa_peer_log("IKE_AUTH: Child SA refused (%u%s); "
+					"we offered ESP %s",
+					n.type,
+					n.type == IKEV2_N_NO_PROPOSAL_CHOSEN
+						? " NO_PROPOSAL_CHOSEN"
+						: "",
+					proposal_list_fmt(&sa->conn.esp, why,
+							  sizeof(why)));
 			return 0;
 		}
 	}
@@ -432,61 +420,10 @@ int ike_auth_recv_response(struct ike_sa *sa, const struct ikev2_msg *inner,
 						IKEV2_N_USE_TRANSPORT_MODE, &n)
 		       ? IPSEC_MODE_TRANSPORT
 		       : IPSEC_MODE_TUNNEL;
-	r = ike_sa_child_up(sa, &c, be32_load(c.spi), ts_l, n_l, ts_r, n_r,
-			    mode);
+	r = ike_sa_child_up(sa, NULL, &c, be32_load(c.spi), ts_l, n_l, ts_r,
+			    n_r, mode);
 out:
 	free(ci);
 	free(esp);
-	return r;
-}
-
-/* ---- INFORMATIONAL requests (§1.4), as far as IKE_AUTH needs ---- */
-
-int ike_info_recv_request(struct ike_sa *sa, const struct ikev2_msg *inner,
-			  uint32_t id, struct ike_tx *tx)
-{
-	const struct ikev2_payload *pl;
-	struct ikev2_delete d;
-	struct ikev2_notify n;
-	size_t from = 0;
-	int r;
-
-	sa->next_peer_id = id + 1;
-	/* §2.21.2: the initiator did not accept our AUTH. */
-	if (ikev2_msg_notify(inner, IKEV2_N_AUTHENTICATION_FAILED, &n))
-		ike_sa_fail(sa, IKEV2_N_AUTHENTICATION_FAILED,
-			    "initiator: AUTHENTICATION_FAILED");
-	/* §1.4.1: a Delete of the IKE SA ends it (and its Child SAs);
-	 * the caller tears down after sending the (empty) response. */
-	while ((pl = ikev2_msg_next(inner, IKEV2_PL_DELETE, &from))) {
-		if (ikev2_decode_delete(pl, &d) == 0 &&
-		    d.protocol == IKEV2_PROTO_IKE)
-			sa->peer_deleted = true;
-	}
-	/* An empty response acknowledges (liveness check, §2.4). */
-	r = ike_sa_send_sk(sa, tx, IKEV2_EXCH_INFORMATIONAL, true, id, NULL,
-			   NULL);
-	return r;
-}
-
-static int fill_delete(struct ike_sa *sa, struct ikev2_builder *b, void *arg)
-{
-	(void)sa;
-	(void)arg;
-	/* §3.11: the IKE SA is named by the header's SPIs (no SPI here). */
-	return ikev2_add_delete(b, IKEV2_PROTO_IKE, 0, NULL, 0);
-}
-
-int ike_sa_delete(struct ike_sa *sa, struct ike_tx *tx)
-{
-	int r;
-
-	if (sa->state != IKE_S_ESTABLISHED || !sa->sk)
-		return ERR_INVAL;
-	/* §1.4.1: an INFORMATIONAL request with a Delete payload. */
-	r = ike_sa_send_sk(sa, tx, IKEV2_EXCH_INFORMATIONAL, false,
-			   sa->next_req_id, fill_delete, NULL);
-	if (r == 0)
-		sa->next_req_id++;
 	return r;
 }

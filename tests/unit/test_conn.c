@@ -242,12 +242,207 @@ static void test_psk_file(void **state)
 	unlink(path);
 }
 
+/* RFC 7296 §3.5 ID types in strongSwan's syntax (conn_id_parse). */
+static void test_id_types(void **state)
+{
+	static const struct {
+		const char *in;
+		int r;
+		uint8_t type;
+		const char *data; /* text, or NULL: check len only */
+		size_t len;
+	} v[] = {
+		{ "192.0.2.7", 0, IKEV2_ID_IPV4_ADDR, "\xc0\x00\x02\x07", 4 },
+		{ "2001:db8::1", 0, IKEV2_ID_IPV6_ADDR, NULL, 16 },
+		{ "gw.example", 0, IKEV2_ID_FQDN, "gw.example", 10 },
+		{ "@gw.example", 0, IKEV2_ID_FQDN, "gw.example", 10 },
+		{ "user@example.com", 0, IKEV2_ID_RFC822_ADDR,
+		  "user@example.com", 16 },
+		{ "@@user", 0, IKEV2_ID_RFC822_ADDR, "user", 4 },
+		{ "@#0a0B0c", 0, IKEV2_ID_KEY_ID, "\x0a\x0b\x0c", 3 },
+		{ "keyid:abc", 0, IKEV2_ID_KEY_ID, "abc", 3 },
+		{ "keyid:#00ff", 0, IKEV2_ID_KEY_ID, "\x00\xff", 2 },
+		{ "fqdn:192.0.2.7", 0, IKEV2_ID_FQDN, "192.0.2.7", 9 },
+		{ "email:a@b", 0, IKEV2_ID_RFC822_ADDR, "a@b", 3 },
+		{ "ipv4:192.0.2.1", 0, IKEV2_ID_IPV4_ADDR, NULL, 4 },
+		{ "ipv4:#c0000201", 0, IKEV2_ID_IPV4_ADDR, "\xc0\x00\x02\x01",
+		  4 },
+		{ "%any", 0, 0, NULL, 0 },
+		{ "*", 0, 0, NULL, 0 },
+		/* Errors. */
+		{ "@#0a0", ERR_INVAL, 0, NULL, 0 },
+		{ "@#zz", ERR_INVAL, 0, NULL, 0 },
+		{ "@", ERR_INVAL, 0, NULL, 0 },
+		{ "ipv4:2001:db8::1", ERR_INVAL, 0, NULL, 0 },
+		{ "ipv4:#c00002", ERR_INVAL, 0, NULL, 0 },
+		{ "2001:db8::g", ERR_INVAL, 0, NULL, 0 },
+		{ "C=CH, O=strongSwan, CN=gw", ERR_UNSUPPORTED, 0, NULL, 0 },
+		{ "asn1dn:#3000", ERR_UNSUPPORTED, 0, NULL, 0 },
+	};
+	struct ike_id id;
+	const char *why;
+	size_t i;
+	int r;
+
+	(void)state;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		r = conn_id_parse(v[i].in, &id, &why);
+		if (r != v[i].r)
+			fail_msg("'%s': got %d, want %d", v[i].in, r, v[i].r);
+		if (r) {
+			assert_non_null(why);
+			continue;
+		}
+		if (id.type != v[i].type || id.len != v[i].len)
+			fail_msg("'%s': type %u len %u, want %u %zu", v[i].in,
+				 id.type, id.len, v[i].type, v[i].len);
+		if (v[i].data)
+			assert_memory_equal(id.data, v[i].data, v[i].len);
+	}
+}
+
+static void test_id_errors(void **state)
+{
+	static const char text[] = "[conn i]\n"
+				   "local = 192.0.2.1\n"
+				   "remote = 192.0.2.2\n"
+				   "local_id = %any\n"
+				   "remote_id = CN=peer\n"
+				   "psk = secret-secret-secret\n"
+				   "local_ts = 10.0.0.0/8\n"
+				   "remote_ts = 10.1.0.0/16\n"
+				   "[conn j]\n"
+				   "local = 192.0.2.1\n"
+				   "remote = 192.0.2.3\n"
+				   "local_id = @#0a0b\n"
+				   "remote_id = @@carol@example.org\n"
+				   "psk = secret-secret-secret\n"
+				   "local_ts = 10.2.0.0/16\n"
+				   "remote_ts = 10.3.0.0/16\n";
+	struct conn_set *cs;
+	const char *log;
+
+	(void)state;
+	assert_int_equal(load(text, &cs), ERR_CONFIG);
+	log = logged();
+	assert_non_null(strstr(log, "t.conf:4: [conn i] local_id: '%any' is "
+				    "a wildcard"));
+	assert_non_null(strstr(log, "t.conf:5: [conn i] remote_id: 'CN=peer' "
+				    "is a distinguished name"));
+	/* The valid section is not blamed. */
+	assert_null(strstr(log, "[conn j]"));
+}
+
+/* What ipsecctl reload compares (conn_same). */
+static void test_same(void **state)
+{
+	static const char base[] = "[conn s]\n"
+				   "local = 192.0.2.1\n"
+				   "remote = 192.0.2.2\n"
+				   "psk = secret-secret-secret\n"
+				   "local_ts = 10.0.0.0/8\n"
+				   "remote_ts = 10.1.0.0/16\n"
+				   "start = %s\n"
+				   "esp = %s\n";
+	char t1[512], t2[512];
+	struct conn_set *a, *b;
+
+	(void)state;
+	snprintf(t1, sizeof(t1), base, "on", "aes128gcm16");
+	assert_int_equal(load(t1, &a), 0);
+	assert_int_equal(load(t1, &b), 0);
+	assert_true(conn_same(&a->conns[0], &b->conns[0]));
+	conn_free(b);
+	/* Only start: applied without a restart. */
+	snprintf(t2, sizeof(t2), base, "off", "aes128gcm16");
+	assert_int_equal(load(t2, &b), 0);
+	assert_true(conn_same(&a->conns[0], &b->conns[0]));
+	conn_free(b);
+	/* Anything else: a change. */
+	snprintf(t2, sizeof(t2), base, "on", "aes256gcm16");
+	assert_int_equal(load(t2, &b), 0);
+	assert_false(conn_same(&a->conns[0], &b->conns[0]));
+	conn_free(b);
+	conn_free(a);
+}
+
+/* The same PSK file with new contents is a change. */
+static void test_same_psk_file(void **state)
+{
+	char path[] = "/tmp/ipsecd-test-psk2.XXXXXX", text[512];
+	struct conn_set *a, *b;
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "first-secret-0123456789\n", 24), 24);
+	close(fd);
+	snprintf(text, sizeof(text),
+		 "[conn f]\nlocal = 192.0.2.1\nremote = 192.0.2.2\n"
+		 "psk = file:%s\nlocal_ts = 10.0.0.0/8\n"
+		 "remote_ts = 10.1.0.0/16\n",
+		 path);
+	assert_int_equal(load(text, &a), 0);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "other-secret-0123456789\n", 24), 24);
+	close(fd);
+	assert_int_equal(load(text, &b), 0);
+	assert_false(conn_same(&a->conns[0], &b->conns[0]));
+	conn_free(a);
+	conn_free(b);
+	unlink(path);
+}
+
+/* An inline PSK in a config file others can read: a warning. */
+static void test_inline_psk_mode(void **state)
+{
+	static const char text[] = "[conn w]\n"
+				   "local = 192.0.2.1\n"
+				   "remote = 192.0.2.2\n"
+				   "psk = inline-secret-0123456789\n"
+				   "local_ts = 10.0.0.0/8\n"
+				   "remote_ts = 10.1.0.0/16\n";
+	char path[] = "/tmp/ipsecd-test-conf.XXXXXX";
+	struct conn_set *cs;
+	struct ini *ini;
+	const char *log;
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	assert_int_equal(chmod(path, 0644), 0);
+	logged();
+	assert_int_equal(ini_load(path, &ini), 0);
+	assert_int_equal(conn_load(ini, &cs), 0);
+	conn_free(cs);
+	ini_free(ini);
+	log = logged();
+	assert_non_null(strstr(log, "[conn w] psk: the key is inline in a "
+				    "file that everyone can read (mode 644)"));
+	assert_non_null(strstr(log, "chmod 600"));
+	assert_int_equal(chmod(path, 0600), 0);
+	assert_int_equal(ini_load(path, &ini), 0);
+	assert_int_equal(conn_load(ini, &cs), 0);
+	conn_free(cs);
+	ini_free(ini);
+	assert_null(strstr(logged(), "inline"));
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_minimal),	 cmocka_unit_test(test_options),
 		cmocka_unit_test(test_errors),	 cmocka_unit_test(test_missing),
 		cmocka_unit_test(test_psk_file),
+		cmocka_unit_test(test_id_types), cmocka_unit_test(test_id_errors),
+		cmocka_unit_test(test_same),	 cmocka_unit_test(test_same_psk_file),
+		cmocka_unit_test(test_inline_psk_mode),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

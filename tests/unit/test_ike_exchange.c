@@ -258,6 +258,16 @@ static void test_no_proposal(void **state)
 		  "k");
 	new_pair(&i, &r, &ci, &cr);
 	run(&i, &r, 10);
+	/* RFC 7296 §2.21.1: the notify is unauthenticated; the initiator
+	 * waits one more retransmission before it believes it. */
+	assert_int_equal(i.sa->state, IKE_S_INIT_SENT);
+	{
+		struct ike_tx tx = {0};
+
+		assert_int_equal(ike_sa_retransmit(i.sa, &tx), 0);
+		ike_tx_clear(&tx);
+		assert_int_equal(ike_sa_retransmit(i.sa, &tx), ERR_NOTFOUND);
+	}
 	assert_int_equal(i.sa->state, IKE_S_FAILED);
 	assert_int_equal(r.sa->state, IKE_S_FAILED);
 	assert_int_equal(i.sa->error, IKEV2_N_NO_PROPOSAL_CHOSEN);

@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The IKE manager's Child SAs (see ike.h, docs/ike.md): what each IKE SA
+ * installed in the data plane per Child SA, following the events of the
+ * state machine (src/ike/ike_child.h) make-before-break; which [conn]s
+ * share an IKE SA (same addresses, identities and PSK); ipsecctl rekey
+ * and the Child SA part of ipsecctl down.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "config/conn.h"
+#include "daemon/daemon.h"
+#include "daemon/ike_impl.h"
+#include "esp/sad.h"
+#include "ike/ike_sa.h"
+#include "ike/keylog.h"
+
+/* ---- Child SAs in the data plane ---- */
+
+struct ike_kid *ike_ent_kid(struct ike_ent *e, uint32_t spi_in)
+{
+	size_t i;
+
+	for (i = 0; i < IKE_KIDS_MAX; i++)
+		if (e->kids[i].used && e->kids[i].in.spi == spi_in)
+			return &e->kids[i];
+	return NULL;
+}
+
+/* Remove one Child SA's directions from the data plane. */
+static void kid_down(struct ike_ent *e, struct ike_kid *k)
+{
+	struct daemon *d = e->m->d;
+
+	if (k->in_installed)
+		d->ops->del_sa(d->dp, IPSEC_PROTO_ESP, k->in.spi, SA_DIR_IN);
+	if (k->out_installed && !k->out_replaced)
+		d->ops->del_sa(d->dp, IPSEC_PROTO_ESP, k->out.spi, SA_DIR_OUT);
+	log_info(LS_IKE, "conn %s: Child SA removed (in 0x%08x, out 0x%08x)",
+		 k->name, k->in.spi, k->out.spi);
+	memset(k, 0, sizeof(*k));
+}
+
+/* Remove every Child SA of e from the data plane. */
+void ike_ent_child_down(struct ike_ent *e)
+{
+	size_t i;
+
+	for (i = 0; i < IKE_KIDS_MAX; i++)
+		if (e->kids[i].used)
+			kid_down(e, &e->kids[i]);
+}
+
+/* The connection of a Child SA (a reload may renumber the array, not
+ * the reqids of the connections it keeps). */
+static struct conn_cfg *conn_by_reqid(struct ike_mgr *m, uint32_t reqid)
+{
+	struct conn_set *cs = m->d->conns;
+	size_t i;
+
+	for (i = 0; i < cs->n; i++)
+		if (cs->conns[i].ike.reqid == reqid)
+			return &cs->conns[i];
+	return NULL;
+}
+
+static void keylog_sa(struct ike_mgr *m, const struct sa_params *p)
+{
+	char line[KEYLOG_LINE_MAX];
+
+	if (m->keylog_fd >= 0 && keylog_esp_line(p, line, sizeof(line)) == 0)
+		ike_mgr_keylog(m, line);
+}
+
+static void keep_params(struct sa_params *dst, const struct sa_params *src)
+{
+	*dst = *src;
+	crypto_wipe(dst->enc_key, sizeof(dst->enc_key));
+	crypto_wipe(dst->integ_key, sizeof(dst->integ_key));
+}
+
+/*
+ * A newer Child SA of the same connection (the peer restarted, both
+ * sides initiated at once, or another IKE SA) takes over outbound
+ * traffic: the older outbound SA goes, so the SA of the reqid is
+ * unambiguous.  The older inbound SA stays while it lives, because the
+ * peer may still send on it (in a simultaneous start each side may have
+ * picked a different one, RFC 7296 §2.8.1).  The pair a rekey replaces
+ * is left alone: its Delete follows (§2.8).
+ */
+static void take_over_out(struct ike_mgr *m, struct ike_ent *e, uint32_t reqid,
+			  const char *name, uint32_t rekeyed_from)
+{
+	struct daemon *d = m->d;
+	struct ike_ent *o;
+	struct ike_kid *k;
+	size_t i;
+
+	for (o = m->ents; o; o = o->next)
+		for (i = 0; i < IKE_KIDS_MAX; i++) {
+			k = &o->kids[i];
+			if (!k->used || k->reqid != reqid ||
+			    !k->out_installed || k->out_replaced ||
+			    (o == e && k->in.spi == rekeyed_from))
+				continue;
+			log_info(LS_IKE,
+				 "conn %s: outbound SA 0x%08x replaced "
+				 "by a newer Child SA",
+				 name, k->out.spi);
+			d->ops->del_sa(d->dp, IPSEC_PROTO_ESP, k->out.spi,
+				       SA_DIR_OUT);
+			k->out_replaced = true;
+		}
+}
+
+static void kid_up(struct ike_ent *e, const struct ike_child *c,
+		   const struct sa_params *in, const struct sa_params *out)
+{
+	struct ike_mgr *m = e->m;
+	struct daemon *d = m->d;
+	struct conn_cfg *conn = conn_by_reqid(m, c->reqid);
+	struct ike_kid *k = NULL;
+	size_t i;
+	int r;
+
+	for (i = 0; i < IKE_KIDS_MAX && !k; i++)
+		if (!e->kids[i].used)
+			k = &e->kids[i];
+	if (!k || !conn || ike_ent_kid(e, c->spi_in)) {
+		log_err(LS_IKE, "conn %s: no room for Child SA 0x%08x",
+			e->conn->name, c->spi_in);
+		return;
+	}
+	if (out)
+		take_over_out(m, e, conn->ike.reqid, conn->name,
+			      c->rekeyed_from);
+	/* RFC 4301 §4.4.2; §2.8: the inbound SA first. */
+	r = d->ops->add_sa(d->dp, in);
+	if (r) {
+		log_err(LS_IKE, "conn %s: cannot install the Child SA: %s",
+			conn->name, err_str(r));
+		return;
+	}
+	k->used = true;
+	k->reqid = conn->ike.reqid;
+	snprintf(k->name, sizeof(k->name), "%s", conn->name);
+	k->in_installed = true;
+	k->added = ipsec_now_s();
+	keep_params(&k->in, in);
+	keylog_sa(m, in);
+	if (out) {
+		r = d->ops->add_sa(d->dp, out);
+		if (r)
+			log_err(LS_IKE,
+				"conn %s: cannot install the outbound SA: %s",
+				conn->name, err_str(r));
+		k->out_installed = r == 0;
+		keep_params(&k->out, out);
+		if (r == 0)
+			keylog_sa(m, out);
+	} else {
+		/* Rekey responder: shown with its SPI until UP_OUT. */
+		keep_params(&k->out, in);
+		k->out.spi = c->spi_out;
+		k->out.dir = SA_DIR_OUT;
+		k->out.encap_sport = in->encap_dport;
+		k->out.encap_dport = in->encap_sport;
+	}
+	log_info(LS_IKE,
+		 "conn %s: Child SA installed: %s, in 0x%08x, out 0x%08x%s%s%s",
+		 conn->name,
+		 in->mode == IPSEC_MODE_TRANSPORT ? "transport" : "tunnel",
+		 in->spi, c->spi_out,
+		 in->encap_sport ? ", ESP in UDP (NAT)" : "",
+		 c->rekeyed_from ? ", rekeyed" : "",
+		 out ? "" : " (outbound follows the old SA's Delete)");
+}
+
+/* ike_child_ev_cb: the data plane follows the Child SAs (ike_child.h). */
+void ike_ent_child_ev(void *arg, enum ike_child_event ev,
+		      const struct ike_child *c, const struct sa_params *in,
+		      const struct sa_params *out)
+{
+	struct ike_ent *e = arg;
+	struct daemon *d = e->m->d;
+	struct ike_kid *k = ike_ent_kid(e, c->spi_in);
+	int r;
+
+	switch (ev) {
+	case IKE_CHILD_UP:
+	case IKE_CHILD_UP_IN:
+		if (in)
+			kid_up(e, c, in, ev == IKE_CHILD_UP ? out : NULL);
+		break;
+	case IKE_CHILD_UP_OUT:
+		if (!k || !out || k->out_installed)
+			break;
+		take_over_out(e->m, e, k->reqid, k->name, c->rekeyed_from);
+		r = d->ops->add_sa(d->dp, out);
+		if (r) {
+			log_err(LS_IKE,
+				"conn %s: cannot install the outbound SA: %s",
+				k->name, err_str(r));
+			break;
+		}
+		k->out_installed = true;
+		keep_params(&k->out, out);
+		keylog_sa(e->m, out);
+		log_info(LS_IKE, "conn %s: outbound SA 0x%08x in use (rekey)",
+			 k->name, out->spi);
+		break;
+	case IKE_CHILD_DOWN:
+		if (k)
+			kid_down(e, k);
+		break;
+	}
+}
+
+static bool same_id(const struct ike_id *a, const struct ike_id *b)
+{
+	return a->type == b->type && a->len == b->len &&
+	       memcmp(a->data, b->data, a->len) == 0;
+}
+
+/* Connections that may share one IKE SA: same addresses, identities and
+ * PSK (so a Child SA is never given to a peer that proved another). */
+bool ike_conn_same_peer(const struct conn_cfg *a, const struct conn_cfg *b)
+{
+	return addr_equal(&a->ike.local_addr, &b->ike.local_addr) &&
+	       a->remote_any == b->remote_any &&
+	       (a->remote_any ||
+		addr_equal(&a->ike.remote_addr, &b->ike.remote_addr)) &&
+	       same_id(&a->ike.local_id, &b->ike.local_id) &&
+	       same_id(&a->ike.remote_id, &b->ike.remote_id) &&
+	       a->ike.psk_len == b->ike.psk_len &&
+	       crypto_memeq(a->ike.psk, b->ike.psk, a->ike.psk_len);
+}
+
+/* ike_conn_iter: the other [conn]s with the IKE SA's peer. */
+const struct ike_conn *ike_ent_conn_iter(void *arg, const struct ike_sa *sa,
+					 size_t k)
+{
+	struct ike_ent *e = arg;
+	struct conn_set *cs = e->m->d->conns;
+	size_t i;
+
+	(void)sa;
+	for (i = 0; i < cs->n; i++) {
+		struct conn_cfg *c = &cs->conns[i];
+
+		if (c == e->conn || !ike_conn_same_peer(c, e->conn))
+			continue;
+		if (k-- == 0)
+			return &c->ike;
+	}
+	return NULL;
+}
+
+/* Does e carry (or make) a Child SA of a connection other than c? */
+bool ike_ent_shared(const struct ike_ent *e, const struct conn_cfg *c)
+{
+	size_t i;
+
+	for (i = 0; i < IKE_CHILD_SLOTS; i++)
+		if (e->sa->child[i] && e->sa->child[i]->reqid != c->ike.reqid)
+			return true;
+	for (i = 0; i < IKE_KIDS_MAX; i++)
+		if (e->kids[i].used && e->kids[i].reqid != c->ike.reqid)
+			return true;
+	return false;
+}
+
+/* Send a Delete for each Child SA of c in e (RFC 7296 §1.4.1). */
+unsigned ike_ent_delete_children(struct ike_mgr *m, struct ike_ent *e,
+				 const struct conn_cfg *c)
+{
+	struct ike_tx tx = {0};
+	struct ike_child *ch;
+	unsigned n = 0;
+	size_t i;
+
+	for (i = 0; i < IKE_CHILD_SLOTS; i++) {
+		ch = e->sa->child[i];
+		if (!ch || ch->reqid != c->ike.reqid)
+			continue;
+		if (ike_sa_child_delete(e->sa, ch->spi_in, &tx) == 0)
+			n++;
+		ike_mgr_send_tx(m, &tx);
+	}
+	ike_mgr_ent_check(m, e);
+	return n;
+}
+
+int ike_mgr_rekey(struct ike_mgr *m, const char *name, char *msg, size_t len)
+{
+	struct conn_cfg *c = m ? conn_find(m->d->conns, name) : NULL;
+	struct ike_tx tx = {0};
+	struct ike_child *ch;
+	struct ike_ent *e;
+	unsigned n = 0, busy = 0;
+	size_t i;
+	int r;
+
+	if (!c) {
+		snprintf(msg, len, "no connection '%s'", name);
+		return ERR_NOTFOUND;
+	}
+	for (e = m->ents; e; e = e->next) {
+		if (!ike_ent_active(e) || e->sa->state != IKE_S_ESTABLISHED)
+			continue;
+		for (i = 0; i < IKE_CHILD_SLOTS; i++) {
+			ch = e->sa->child[i];
+			if (!ch || ch->reqid != c->ike.reqid)
+				continue;
+			if (ch->state != IKE_CHILD_INSTALLED) {
+				busy++;
+				continue;
+			}
+			/* §2.8: CREATE_CHILD_SA with REKEY_SA. */
+			r = ike_sa_child_rekey(e->sa, ch->spi_in, &tx);
+			ike_mgr_send_tx(m, &tx);
+			if (r == 0) {
+				n++;
+				log_info(LS_IKE,
+					 "conn %s: rekeying Child SA "
+					 "0x%08x",
+					 name, ch->spi_in);
+			}
+		}
+		ike_mgr_ent_check(m, e);
+	}
+	if (!n) {
+		snprintf(msg, len, "connection '%s' has no Child SA to rekey%s",
+			 name, busy ? " (rekey or delete under way)" : "");
+		return busy ? ERR_EXISTS : ERR_NOTFOUND;
+	}
+	snprintf(msg, len, "rekeying %u Child SA%s of %s", n, n == 1 ? "" : "s",
+		 name);
+	return 0;
+}
