@@ -6,7 +6,8 @@
 #   make check      install missing Debian packages, build, run all tests
 #   make kat VECTORS=FILE.json   run one canonical ESP/AH vector file
 #   make fuzz       run every fuzz target for longer (FUZZ_SECONDS each)
-#   make bench      benchmarks against strongSwan, wireguard-go, plaintext
+#   make bench      benchmarks against strongSwan, wireguard-go, plaintext;
+#                   then make bench-ike (IKEv2 handshake latency and rate)
 #
 # Variants live in their own output folder: O=build/san SAN=1 builds with
 # AddressSanitizer and UBSan (clang), O=build/fuzz FUZZ=1 with libFuzzer.
@@ -138,6 +139,7 @@ fuzz: deps
 bench: all
 	sh scripts/deps.sh --bench
 	bash bench/run.sh
+	$(MAKE) bench-ike
 
 format:
 	clang-format -i $(LIB_SRCS) $(DAEMON_SRCS) $(CLI_SRCS) \
@@ -149,11 +151,23 @@ clean:
 -include $(shell find $(O)/obj -name '*.d' 2>/dev/null)
 
 # ESP micro-benchmark (bench/esp_micro.c): esp_encap/esp_decap ns/packet.
-BENCH_SRCS := $(wildcard bench/*.c)
+BENCH_SRCS := bench/esp_micro.c
 BENCH_MICRO := $(O)/esp-micro
 
 .PHONY: bench-micro
 bench-micro: $(BENCH_MICRO)
 
 $(BENCH_MICRO): $(call obj,$(BENCH_SRCS)) $(LIB)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_CORE)
+
+# IKEv2 handshake latency and rate (bench/ike.sh, bench/ike_load.c): the
+# load generator drives struct ike_sa initiators from libipsecd.
+IKE_LOAD := $(O)/ike-load
+
+.PHONY: bench-ike
+bench-ike: all $(IKE_LOAD)
+	sh scripts/deps.sh --bench
+	O=$(O) bash bench/ike.sh
+
+$(IKE_LOAD): $(call obj,bench/ike_load.c) $(LIB)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_CORE)
