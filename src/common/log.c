@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -14,12 +15,16 @@ static enum log_level levels[LS__COUNT] = {
 	LL_INFO, LL_INFO, LL_INFO, LL_INFO, LL_INFO, LL_INFO, LL_INFO, LL_INFO,
 };
 static int log_fd = 2;
+static bool log_syslog; /* after log_use_syslog() */
 
 static const char *const sub_names[LS__COUNT] = {
 	[LS_MAIN] = "main", [LS_CFG] = "cfg", [LS_CRYPTO] = "crypto",
 	[LS_ESP] = "esp",   [LS_DP] = "dp",   [LS_IKE] = "ike",
 	[LS_CTL] = "ctl",   [LS_TEST] = "test",
 };
+static const int syslog_prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO,
+				   LOG_DEBUG};
+
 static const char *const level_names[] = {
 	[LL_ERR] = "error", [LL_WARN] = "warn", [LL_INFO] = "info",
 	[LL_DEBUG] = "debug",
@@ -143,8 +148,22 @@ void log_msg(enum log_level lvl, enum log_sub sub, const char *fmt, ...)
 			line[n] = '?';
 	line[n++] = '\n';
 	/* One write per line; a failed log write has nowhere to be logged. */
+	if (log_syslog) {
+		/* syslog stamps the time itself: skip our "hh:mm:ss.mmm " (13 chars). */
+		line[n - 1] = '\0';
+		syslog(syslog_prio[lvl], "%s", line + 13);
+		return;
+	}
 	if (write(log_fd, line, (size_t)n) < 0)
 		return;
+}
+
+void log_use_syslog(const char *ident)
+{
+	/* LOG_NDELAY: connect now, while /dev/log is still reachable
+	 * (before privileges are dropped). */
+	openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	log_syslog = true;
 }
 
 static uint64_t now_ms(void)

@@ -33,6 +33,11 @@ void log_set_level(enum log_sub sub, enum log_level lvl);
 void log_set_all_levels(enum log_level lvl);
 /* Write to this fd (default 2, stderr). */
 void log_set_fd(int fd);
+/*
+ * From now on log through syslog(3) (facility daemon, with the PID), for
+ * a daemon that has left its terminal; call after daemon().
+ */
+void log_use_syslog(const char *ident);
 /* Parse "ike=debug,esp=info" or a single level name; 0 or ERR_INVAL. */
 int log_parse_levels(const char *spec);
 bool log_enabled(enum log_sub sub, enum log_level lvl);

@@ -431,6 +431,10 @@ int main(int argc, char **argv)
 		log_err(LS_MAIN, "daemon: %s", strerror(errno));
 		goto out;
 	}
+	/* daemon() pointed stderr at /dev/null: an administrator expects
+	 * the log in syslog/journald, as from any other daemon. */
+	if (!fg)
+		log_use_syslog("ipsecd");
 	memset(&dc, 0, sizeof(dc));
 	dc.tun = d.cfg->d.tun;
 	dc.path_mtu = d.cfg->d.path_mtu;
