@@ -41,6 +41,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "config/conn.h"
 #include "crypto/crypto.h"
 #include "ike/ike_sa.h"
 #include "ike/ikev2_msg.h"
@@ -353,10 +354,16 @@ static int parse_args(int argc, char **argv, struct load *l, double *secs,
 				   &l->conn.n_remote_ts))
 				return ERR_INVAL;
 			break;
-		case 'i':
-			if (ike_id_parse(optarg, &l->conn.local_id))
+		case 'i': {
+			const char *idwhy;
+
+			if (conn_id_parse(optarg, &l->conn.local_id, &idwhy)) {
+				fprintf(stderr, "ike-load: -i %s %s\n", optarg,
+					idwhy ? idwhy : "is not an identity");
 				return ERR_INVAL;
+			}
 			break;
+		}
 		case 'I':
 			ike = optarg;
 			break;

@@ -47,12 +47,5 @@ struct ike_conn {
 	uint32_t reqid;
 };
 
-/*
- * Parse an identity as strongSwan writes it (RFC 7296 §3.5):
- *   "192.0.2.1" IPV4_ADDR, "2001:db8::1" IPV6_ADDR, "user@example.org"
- *   RFC822_ADDR, "@host.example.org" or "host.example.org" FQDN,
- *   "keyid:0a0b..." KEY_ID (hex).  0 or ERR_INVAL.
- */
-int ike_id_parse(const char *s, struct ike_id *id);
 
 #endif

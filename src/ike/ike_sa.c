@@ -73,66 +73,6 @@ const char *ike_state_name(enum ike_state s)
 	return "?";
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-int ike_id_parse(const char *s, struct ike_id *id)
-{
-	struct ip_addr a;
-	size_t n, i;
-	int hi, lo;
-
-	memset(id, 0, sizeof(*id));
-	if (!s || !*s)
-		return ERR_INVAL;
-	if (addr_parse(s, &a) == 0) {
-		id->type = a.af == AF_INET ? IKEV2_ID_IPV4_ADDR
-					   : IKEV2_ID_IPV6_ADDR;
-		id->len = (uint8_t)addr_len(&a);
-		memcpy(id->data, a.u.b, id->len);
-		return 0;
-	}
-	if (strncmp(s, "keyid:", 6) == 0) {
-		s += 6;
-		n = strlen(s);
-		if (n == 0 || n % 2 || n / 2 > sizeof(id->data))
-			return ERR_INVAL;
-		for (i = 0; i < n / 2; i++) {
-			hi = hexval(s[2 * i]);
-			lo = hexval(s[2 * i + 1]);
-			if (hi < 0 || lo < 0)
-				return ERR_INVAL;
-			id->data[i] = (uint8_t)(hi << 4 | lo);
-		}
-		id->type = IKEV2_ID_KEY_ID;
-		id->len = (uint8_t)(n / 2);
-		return 0;
-	}
-	/* strongSwan: a leading '@' forces FQDN; otherwise '@' inside
-	 * makes it an email address (RFC 7296 §3.5). */
-	if (s[0] == '@') {
-		s++;
-		id->type = IKEV2_ID_FQDN;
-	} else {
-		id->type =
-			strchr(s, '@') ? IKEV2_ID_RFC822_ADDR : IKEV2_ID_FQDN;
-	}
-	n = strlen(s);
-	if (n == 0 || n > sizeof(id->data))
-		return ERR_INVAL;
-	memcpy(id->data, s, n);
-	id->len = (uint8_t)n;
-	return 0;
-}
-
 int ike_sa_new(const struct ike_conn *conn, bool initiator, ike_child_cb cb,
 	       void *cb_arg, struct ike_sa **out)
 {

@@ -30,8 +30,17 @@
 #include "charonlog.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "config/conn.h"
 #include "ike/ike_sa.h"
 #include "vectors.h"
+
+/* An identity in the config's syntax (conn_id_parse). */
+static int id_parse(const char *s, struct ike_id *id)
+{
+	const char *why;
+
+	return conn_id_parse(s, id, &why);
+}
 
 struct side {
 	struct ike_sa *sa;
@@ -236,8 +245,8 @@ static void test_wrong_psk(void **state)
 	 * initiator refuses and tells the responder (§2.21.2). */
 	make_conn(&ci, true, PROPOSAL_IKE_DEFAULT, PROPOSAL_ESP_DEFAULT, "k");
 	make_conn(&cr, false, PROPOSAL_IKE_DEFAULT, PROPOSAL_ESP_DEFAULT, "k");
-	assert_int_equal(ike_id_parse("gw.example.org", &ci.remote_id), 0);
-	assert_int_equal(ike_id_parse("other.example.org", &cr.local_id), 0);
+	assert_int_equal(id_parse("gw.example.org", &ci.remote_id), 0);
+	assert_int_equal(id_parse("other.example.org", &cr.local_id), 0);
 	new_pair(&i, &r, &ci, &cr);
 	run(&i, &r, 10);
 	assert_int_equal(i.sa->state, IKE_S_FAILED);
@@ -516,10 +525,10 @@ static void test_nat_and_transport(void **state)
 	ts(&ci.remote_ts[0], "192.0.2.2/32");
 	ts(&cr.local_ts[0], "192.0.2.0/24");
 	ts(&cr.remote_ts[0], "192.0.2.0/24");
-	assert_int_equal(ike_id_parse("user@a.example", &ci.local_id), 0);
-	assert_int_equal(ike_id_parse("user@a.example", &cr.remote_id), 0);
-	assert_int_equal(ike_id_parse("@b.example", &cr.local_id), 0);
-	assert_int_equal(ike_id_parse("b.example", &ci.remote_id), 0);
+	assert_int_equal(id_parse("user@a.example", &ci.local_id), 0);
+	assert_int_equal(id_parse("user@a.example", &cr.remote_id), 0);
+	assert_int_equal(id_parse("@b.example", &cr.local_id), 0);
+	assert_int_equal(id_parse("b.example", &ci.remote_id), 0);
 	new_pair(&i, &r, &ci, &cr);
 	run(&i, &r, 10);
 	assert_int_equal(i.sa->state, IKE_S_ESTABLISHED);
@@ -539,21 +548,21 @@ static void test_ids_and_ts(void **state)
 	uint8_t n;
 
 	(void)state;
-	assert_int_equal(ike_id_parse("192.0.2.7", &id), 0);
+	assert_int_equal(id_parse("192.0.2.7", &id), 0);
 	assert_int_equal(id.type, IKEV2_ID_IPV4_ADDR);
 	assert_int_equal(id.len, 4);
-	assert_int_equal(ike_id_parse("2001:db8::1", &id), 0);
+	assert_int_equal(id_parse("2001:db8::1", &id), 0);
 	assert_int_equal(id.type, IKEV2_ID_IPV6_ADDR);
-	assert_int_equal(ike_id_parse("a@b.c", &id), 0);
+	assert_int_equal(id_parse("a@b.c", &id), 0);
 	assert_int_equal(id.type, IKEV2_ID_RFC822_ADDR);
-	assert_int_equal(ike_id_parse("@x.y", &id), 0);
+	assert_int_equal(id_parse("@x.y", &id), 0);
 	assert_int_equal(id.type, IKEV2_ID_FQDN);
 	assert_int_equal(id.len, 3);
-	assert_int_equal(ike_id_parse("keyid:0a0B", &id), 0);
+	assert_int_equal(id_parse("keyid:#0a0B", &id), 0);
 	assert_int_equal(id.type, IKEV2_ID_KEY_ID);
 	assert_int_equal(id.data[1], 0x0b);
-	assert_int_equal(ike_id_parse("keyid:0", &id), ERR_INVAL);
-	assert_int_equal(ike_id_parse("", &id), ERR_INVAL);
+	assert_int_equal(id_parse("keyid:#0", &id), ERR_INVAL);
+	assert_int_equal(id_parse("", &id), ERR_INVAL);
 
 	/* A range that is not a prefix splits into prefixes:
 	 * 10.0.0.1 - 10.0.0.6 = .1/32 .2/31 .4/31 .6/32 */
@@ -619,7 +628,7 @@ static void test_ipv6(void **state)
 	ts(&ci.remote_ts[0], "fd00:2::/64");
 	ts(&cr.local_ts[0], "fd00:2::/48");
 	ts(&cr.remote_ts[0], "fd00:1::/48");
-	assert_int_equal(ike_id_parse("2001:db8::1", &cr.remote_id), 0);
+	assert_int_equal(id_parse("2001:db8::1", &cr.remote_id), 0);
 	new_pair(&i, &r, &ci, &cr);
 	run(&i, &r, 10);
 	assert_int_equal(i.sa->state, IKE_S_ESTABLISHED);
@@ -631,10 +640,10 @@ static void test_ipv6(void **state)
 	free_pair(&i, &r);
 
 	/* KEY_ID identities, checked both ways. */
-	assert_int_equal(ike_id_parse("keyid:00112233", &ci.local_id), 0);
-	assert_int_equal(ike_id_parse("keyid:00112233", &cr.remote_id), 0);
-	assert_int_equal(ike_id_parse("keyid:aabb", &cr.local_id), 0);
-	assert_int_equal(ike_id_parse("keyid:aabb", &ci.remote_id), 0);
+	assert_int_equal(id_parse("keyid:00112233", &ci.local_id), 0);
+	assert_int_equal(id_parse("keyid:00112233", &cr.remote_id), 0);
+	assert_int_equal(id_parse("keyid:aabb", &cr.local_id), 0);
+	assert_int_equal(id_parse("keyid:aabb", &ci.remote_id), 0);
 	new_pair(&i, &r, &ci, &cr);
 	run(&i, &r, 10);
 	assert_int_equal(i.sa->state, IKE_S_ESTABLISHED);
@@ -840,8 +849,8 @@ static void ss_responder(const char *dir, const char *ike, const char *esp,
 	cr.remote_addr = d[k_init].src;
 	ts(&cr.local_ts[0], "203.0.113.0/24");
 	ts(&cr.remote_ts[0], "198.51.100.0/24");
-	assert_int_equal(ike_id_parse("b.ipsec.test", &cr.local_id), 0);
-	assert_int_equal(ike_id_parse("a.ipsec.test", &cr.remote_id), 0);
+	assert_int_equal(id_parse("b.ipsec.test", &cr.local_id), 0);
+	assert_int_equal(id_parse("a.ipsec.test", &cr.remote_id), 0);
 	memset(&r, 0, sizeof(r));
 	assert_int_equal(ike_sa_new(&cr, false, child_cb, &r, &r.sa), 0);
 	assert_int_equal(ike_sa_recv(r.sa, d[k_init].p, d[k_init].len,
