@@ -43,14 +43,19 @@
 #define PROP_MAX_XFORMS (4 * PROP_MAX_ALGS + 2)
 
 /*
- * Secure defaults: no DES, MD5, SHA-1 or MODP-1024.  The ESP default is
- * what Windows, Apple and Android clients propose, minus broken ones.
+ * Secure defaults: no DES, 3DES, MD5, SHA-1 PRF or MODP-1024.  The ESP
+ * default is what Windows, Apple and Android clients propose, minus
+ * broken ones: AES-GCM (Android, newer Apple), AES-CBC with SHA-256
+ * (Apple), and AES-CBC with HMAC-SHA1-96, which is all that Windows'
+ * built-in client offers for ESP unless reconfigured; HMAC-SHA1 as a MAC
+ * is not broken (RFC 8221 still lists it for ESP as MUST-).
  */
 #define PROPOSAL_IKE_DEFAULT                                           \
 	"aes256gcm16-prfsha384-x25519, aes128gcm16-prfsha256-ecp256, " \
 	"aes256gcm16-prfsha384-ecp384, aes256-sha256-modp2048"
 #define PROPOSAL_ESP_DEFAULT \
-	"aes256gcm16, aes128gcm16, aes256-sha256, aes128-sha256"
+	"aes256gcm16, aes128gcm16, aes256-sha256, aes128-sha256, " \
+	"aes256-sha1, aes128-sha1"
 
 struct proposal {
 	uint8_t protocol; /* IKEV2_PROTO_IKE or IKEV2_PROTO_ESP */

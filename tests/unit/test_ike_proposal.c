@@ -50,7 +50,8 @@ static const struct prop_case cases[] = {
 	 "aes128gcm16-prfsha256-x25519", NULL},
 	{8, IKE, PROPOSAL_IKE_DEFAULT, 0, NULL, NULL},
 	{9, ESP, PROPOSAL_ESP_DEFAULT, 0,
-	 "aes256gcm16, aes128gcm16, aes256-sha256, aes128-sha256", NULL},
+	 "aes256gcm16, aes128gcm16, aes256-sha256, aes128-sha256, "
+	 "aes256-sha1, aes128-sha1", NULL},
 	{10, ESP, "aes256gcm16, aes128-sha256, aes128gcm16-x25519", 0,
 	 "aes256gcm16, aes128-sha256, aes128gcm16-x25519", NULL},
 	{11, ESP, "aes128-sha256-esn-noesn", 0, "aes128-sha256-esn-noesn",
@@ -156,7 +157,16 @@ static void test_defaults_secure(void **state)
 	assert_int_equal(
 		proposal_parse(PROPOSAL_ESP_DEFAULT, ESP, &l, err, sizeof(err)),
 		0);
-	assert_int_equal(l.n, 4);
+	/* GCM, CBC with SHA-256, and CBC with SHA-1 for Windows. */
+	assert_int_equal(l.n, 6);
+	for (i = 0; i < l.n; i++) {
+		for (j = 0; j < l.p[i].n_encr; j++)
+			assert_false(l.p[i].encr[j]->legacy);
+		for (j = 0; j < l.p[i].n_integ; j++)
+			assert_string_not_equal(l.p[i].integ[j]->name, "md5");
+		for (j = 0; j < l.p[i].n_ke; j++)
+			assert_true(l.p[i].ke[j]->iana_id >= 14);
+	}
 }
 
 /* Build an SA payload from a string, parse it back with the codec. */
