@@ -49,64 +49,93 @@ void tun_gso_parse(const uint8_t *h, struct tun_gso *g);
  */
 int gso_csum_finish(uint8_t *p, size_t len, const struct tun_gso *g);
 
-/* A TCP TSO packet prepared for cutting into segments. */
+/*
+ * Linux 6.2 UDP segmentation offload (USO) on TUN; the constants are
+ * missing from older userspace headers.
+ */
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#endif
+#ifndef TUN_F_USO6
+#define TUN_F_USO6 0x40
+#endif
+#ifndef VIRTIO_NET_HDR_GSO_UDP_L4
+#define VIRTIO_NET_HDR_GSO_UDP_L4 5
+#endif
+
+/* A TCP (TSO) or UDP (USO) super-packet prepared for cutting. */
 struct tso {
 	const uint8_t *p;	/* the big packet (borrowed) */
 	size_t len;
-	size_t l4_off;		/* TCP header offset */
-	size_t hdr_len;		/* IP + extension + TCP headers */
+	size_t l4_off;		/* TCP/UDP header offset */
+	size_t hdr_len;		/* IP + extension + TCP/UDP headers */
 	size_t gso_size;
 	unsigned n_seg;
 	bool v6;
+	bool udp;
 };
 
-/* Check a GSO_TCPV4/TCPV6 packet; 0 or ERR_MALFORMED/ERR_UNSUPPORTED. */
+/*
+ * Check a GSO_TCPV4/TCPV6/UDP_L4 packet; 0 or ERR_MALFORMED/
+ * ERR_UNSUPPORTED.
+ */
 int tso_prepare(const uint8_t *p, size_t len, const struct tun_gso *g,
 		struct tso *t);
 /*
  * Write segment i (0..n_seg-1) to out (room for hdr_len + gso_size):
- * headers copied, lengths, IPv4 ID and checksum, TCP sequence number,
- * flags (FIN/PSH only on the last, CWR only on the first) and the full
- * TCP checksum fixed, as the NIC would (RFC 7414 ignores TSO; this
- * follows Linux tcp_gso_segment).  Returns the segment length.
+ * headers copied, lengths, IPv4 ID and checksum fixed.  TCP: sequence
+ * number, flags (FIN/PSH only on the last, CWR only on the first) and
+ * the full checksum, as the NIC would (RFC 7414 ignores TSO; this
+ * follows Linux tcp_gso_segment).  UDP: length and full checksum, as
+ * Linux __udp_gso_segment.  Returns the segment length.
  */
 size_t tso_segment(const struct tso *t, unsigned i, uint8_t *out);
 
 /*
- * Receive-side coalescing (GRO) of decrypted TCP segments before they
- * are written to TUN: one write and one pass through the kernel's TCP
- * receive path for a train of segments instead of one each.
+ * Receive-side coalescing (GRO) of decrypted TCP segments and UDP
+ * datagrams before they are written to TUN: one write and one pass
+ * through the kernel's IP receive path for a train of packets instead of
+ * one each.  A UDP train is written as a USO packet, which the kernel
+ * cuts back into the original datagrams before the socket sees them
+ * (udp_rcv_segment), exactly as after its own UDP GRO.
  */
 struct gro_seg {
 	bool v6;
-	size_t l4_off;		/* TCP header offset */
-	size_t hdr_len;		/* IP + TCP headers */
+	bool udp;
+	size_t l4_off;		/* TCP/UDP header offset */
+	size_t hdr_len;		/* IP + TCP/UDP headers */
 	size_t plen;		/* payload bytes */
-	uint32_t seq;
+	uint32_t seq;		/* TCP sequence number */
+	uint16_t ip_id;		/* IPv4 Identification */
 	uint8_t flags;		/* TCP flags byte */
 };
 
 /*
  * May this packet join a train: IPv4 without options or fragmentation,
  * or IPv6 without extension headers, carrying TCP with payload and only
- * ACK (and PSH) set.  Fills *s.
+ * ACK (and PSH) set, or UDP with payload and a checksum.  Fills *s.
  */
 bool gro_eligible(const uint8_t *p, size_t len, struct gro_seg *s);
 /*
- * Does segment b (at q) continue the train whose first packet is at
- * head (described by h) and which expects next_seq: same addresses,
- * ports, IP fields the kernel's GRO compares, TCP ack, window and
- * options.
+ * The value gro_follows() expects of the packet after s: the next TCP
+ * sequence number, or for UDP the next IPv4 Identification.
+ */
+uint32_t gro_next(const struct gro_seg *s);
+/*
+ * Does packet b (at q) continue the train whose first packet is at head
+ * (described by h) and which expects next (gro_next of the last one):
+ * same addresses, protocol, ports, and the IP fields the kernel's GRO
+ * compares; for TCP also ack, window and options.
  */
 bool gro_follows(const uint8_t *head, const struct gro_seg *h,
-		 const uint8_t *q, const struct gro_seg *b,
-		 uint32_t next_seq);
+		 const uint8_t *q, const struct gro_seg *b, uint32_t next);
 /*
  * Finish a train of n segments of seg_size payload bytes each (the last
  * may be shorter) now held contiguously at head, total bytes long: fix
- * the IP length (and IPv4 checksum), leave the TCP checksum as the
- * pseudo-header sum, set PSH if psh, and write the virtio_net_hdr for a
- * TSO packet with a partial checksum into vh (TUN_VNET_HDR_LEN bytes).
+ * the IP length (and IPv4 checksum), leave the TCP/UDP checksum as the
+ * pseudo-header sum, for TCP set PSH if psh, and write the
+ * virtio_net_hdr for a TSO or USO packet with a partial checksum into
+ * vh (TUN_VNET_HDR_LEN bytes).
  */
 void gro_finish(uint8_t *head, const struct gro_seg *h, size_t total,
 		size_t seg_size, bool psh, uint8_t *vh);
@@ -155,6 +184,13 @@ enum dp_sock_kind {
 
 struct dp_socks {
 	int fd[DS__COUNT];		/* -1 if not open */
+	/* UDP_GRO is on: a datagram read may hold a train of several of
+	 * the same size, with their size in a SOL_UDP/UDP_GRO cmsg */
+	bool gro[DS__COUNT];
+	/* UDP_SEGMENT is known (Linux 4.18): sendmsg may carry a run of
+	 * equal-sized datagrams (older kernels would ignore the cmsg and
+	 * send them as one) */
+	bool gso[DS__COUNT];
 	uint16_t port;			/* ESP-in-UDP port (4500) */
 };
 

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * TUN offloads.  With IFF_VNET_HDR and TUN_F_TSO4/6 the kernel hands the
- * TUN reader whole TCP super-packets (up to 64 KiB) with one header, and
- * packets whose checksum is only partial (TUN_F_CSUM).  Cutting them here
- * saves the kernel's TCP stack and the TUN read system call per segment:
- * one read per ~45 segments instead of one each.  The segments are what a
- * NIC doing TSO would put on the wire; each is then protected on its own.
+ * TUN reader whole TCP super-packets (up to 64 KiB) with one header, with
+ * TUN_F_USO4/6 (Linux 6.2) the UDP super-packets of senders using
+ * UDP_SEGMENT, and packets whose checksum is only partial (TUN_F_CSUM).
+ * Cutting them here saves the kernel's stack and the TUN read system
+ * call per segment: one read per ~45 segments instead of one each.  The
+ * segments are what a NIC doing TSO/USO would put on the wire; each is
+ * then protected on its own.  In the other direction (gro_*), decrypted
+ * packets of one flow are merged back into such super-packets.
  */
 #include "dataplane/dp_io.h"
 
@@ -99,21 +102,33 @@ int tso_prepare(const uint8_t *p, size_t len, const struct tun_gso *g,
 	uint8_t v, doff;
 
 	if (g->gso_type != VIRTIO_NET_HDR_GSO_TCPV4 &&
-	    g->gso_type != VIRTIO_NET_HDR_GSO_TCPV6)
+	    g->gso_type != VIRTIO_NET_HDR_GSO_TCPV6 &&
+	    g->gso_type != VIRTIO_NET_HDR_GSO_UDP_L4)
 		return ERR_UNSUPPORTED;
 	buf_init(&b, p, len);
 	if (buf_peek_u8(&b, &v))
 		return ERR_MALFORMED;
 	t->v6 = v >> 4 == 6;
-	if (t->v6 != (g->gso_type == VIRTIO_NET_HDR_GSO_TCPV6) ||
+	t->udp = g->gso_type == VIRTIO_NET_HDR_GSO_UDP_L4;
+	if ((!t->udp &&
+	     t->v6 != (g->gso_type == VIRTIO_NET_HDR_GSO_TCPV6)) ||
 	    (!t->v6 && v >> 4 != 4))
 		return ERR_MALFORMED;
 	t->l4_off = g->csum_start;
-	/* TCP data offset: the high nibble of byte 12 of the header. */
-	if (buf_skip(&b, t->l4_off + 12) || buf_get_u8(&b, &doff))
-		return ERR_MALFORMED;
-	t->hdr_len = t->l4_off + (size_t)(doff >> 4) * 4;
-	if ((doff >> 4) < 5 || t->hdr_len > len || !g->gso_size ||
+	if (t->udp) {
+		/* USO: the partial checksum is the UDP one (offset 6) */
+		t->hdr_len = t->l4_off + 8;
+		if (g->csum_offset != 6)
+			return ERR_MALFORMED;
+	} else {
+		/* TCP data offset: the high nibble of byte 12. */
+		if (buf_skip(&b, t->l4_off + 12) || buf_get_u8(&b, &doff))
+			return ERR_MALFORMED;
+		if ((doff >> 4) < 5)
+			return ERR_MALFORMED;
+		t->hdr_len = t->l4_off + (size_t)(doff >> 4) * 4;
+	}
+	if (t->hdr_len > len || !g->gso_size ||
 	    (!t->v6 && t->l4_off < 20) || (t->v6 && t->l4_off < 40))
 		return ERR_MALFORMED;
 	t->p = p;
@@ -130,10 +145,11 @@ size_t tso_segment(const struct tso *t, unsigned i, uint8_t *out)
 {
 	size_t off = (size_t)i * t->gso_size;
 	size_t plen = t->len - t->hdr_len - off;
-	uint8_t *tcp = out + t->l4_off;
+	uint8_t *l4 = out + t->l4_off;
 	size_t l4len, n;
 	uint64_t s;
 	uint8_t fl;
+	uint16_t c;
 
 	if (plen > t->gso_size)
 		plen = t->gso_size;
@@ -146,26 +162,60 @@ size_t tso_segment(const struct tso *t, unsigned i, uint8_t *out)
 		s = sum_bytes(0, out + 8, 32);
 	} else {
 		be16_store(out + 2, (uint16_t)n);
-		/* Consecutive IDs, as tcp_gso_segment does. */
+		/* Consecutive IDs, as tcp_gso_segment/inet_gso_segment. */
 		be16_store(out + 4, (uint16_t)(be16_load(t->p + 4) + i));
 		out[10] = out[11] = 0;
 		be16_store(out + 10,
 			   (uint16_t)~fold(sum_bytes(0, out, t->l4_off)));
 		s = sum_bytes(0, out + 12, 8);
 	}
-	be32_store(tcp + 4, be32_load(t->p + t->l4_off + 4) + (uint32_t)off);
-	fl = tcp[13];
+	if (t->udp) {
+		/* RFC 768 / RFC 8200 §8.1 pseudo-header, header, data */
+		be16_store(l4 + 4, (uint16_t)l4len);
+		l4[6] = l4[7] = 0;
+		s = sum_bytes(s + 17 + l4len, l4, l4len);
+		c = (uint16_t)~fold(s);
+		/* RFC 768: a computed checksum of 0 is sent as all ones */
+		be16_store(l4 + 6, c ? c : 0xffff);
+		return n;
+	}
+	be32_store(l4 + 4, be32_load(t->p + t->l4_off + 4) + (uint32_t)off);
+	fl = l4[13];
 	if (i + 1 < t->n_seg)
 		fl &= (uint8_t)~0x09;	/* FIN, PSH only on the last */
 	if (i > 0)
 		fl &= (uint8_t)~0x80;	/* CWR only on the first */
-	tcp[13] = fl;
+	l4[13] = fl;
 	/* RFC 793 / RFC 8200 §8.1 pseudo-header, then header + data. */
 	s += 6 + l4len;
-	tcp[16] = tcp[17] = 0;
-	s = sum_bytes(s, tcp, l4len);
-	be16_store(tcp + 16, (uint16_t)~fold(s));
+	l4[16] = l4[17] = 0;
+	s = sum_bytes(s, l4, l4len);
+	be16_store(l4 + 16, (uint16_t)~fold(s));
 	return n;
+}
+
+/* The UDP part of gro_eligible: s->l4_off is set. */
+static bool gro_udp(const uint8_t *p, size_t len, struct gro_seg *s)
+{
+	struct buf b;
+	uint16_t ulen, csum;
+
+	buf_init(&b, p, len);
+	if (buf_skip(&b, s->l4_off + 4) || buf_get_u16(&b, &ulen) ||
+	    buf_get_u16(&b, &csum))
+		return false;
+	s->udp = true;
+	s->flags = 0;
+	s->seq = 0;
+	s->hdr_len = s->l4_off + 8;
+	/* The UDP length must be the IP payload (no trailing bytes), and
+	 * an IPv4 datagram sent without checksum keeps going alone, so
+	 * that what the kernel cuts out again is what was sent. */
+	if (ulen != len - s->l4_off || s->hdr_len >= len ||
+	    (!s->v6 && !csum))
+		return false;
+	s->plen = len - s->hdr_len;
+	return true;
 }
 
 bool gro_eligible(const uint8_t *p, size_t len, struct gro_seg *s)
@@ -177,17 +227,19 @@ bool gro_eligible(const uint8_t *p, size_t len, struct gro_seg *s)
 	buf_init(&b, p, len);
 	if (buf_peek_u8(&b, &v))
 		return false;
+	s->ip_id = 0;
 	if (v == 0x45) {
 		if (buf_skip(&b, 2) || buf_get_u16(&b, &tot) ||
-		    buf_skip(&b, 2) || buf_get_u16(&b, &frag) ||
+		    buf_get_u16(&b, &s->ip_id) || buf_get_u16(&b, &frag) ||
 		    buf_skip(&b, 1) || buf_get_u8(&b, &proto) ||
-		    tot != len || (frag & 0x3fff) || proto != 6)
+		    tot != len || (frag & 0x3fff) ||
+		    (proto != 6 && proto != 17))
 			return false;
 		s->v6 = false;
 		s->l4_off = 20;
 	} else if (v >> 4 == 6) {
 		if (buf_skip(&b, 4) || buf_get_u16(&b, &tot) ||
-		    buf_get_u8(&b, &proto) || proto != 6 ||
+		    buf_get_u8(&b, &proto) || (proto != 6 && proto != 17) ||
 		    (size_t)tot + 40 != len)
 			return false;
 		s->v6 = true;
@@ -195,6 +247,9 @@ bool gro_eligible(const uint8_t *p, size_t len, struct gro_seg *s)
 	} else {
 		return false;
 	}
+	if (proto == 17)
+		return gro_udp(p, len, s);
+	s->udp = false;
 	buf_init(&b, p, len);
 	if (buf_skip(&b, s->l4_off + 4) || buf_get_u32(&b, &s->seq) ||
 	    buf_skip(&b, 4) || buf_get_u8(&b, &doff) ||
@@ -209,11 +264,23 @@ bool gro_eligible(const uint8_t *p, size_t len, struct gro_seg *s)
 	return (s->flags & ~0x08) == 0x10;
 }
 
-bool gro_follows(const uint8_t *head, const struct gro_seg *h,
-		 const uint8_t *q, const struct gro_seg *b,
-		 uint32_t next_seq)
+uint32_t gro_next(const struct gro_seg *s)
 {
-	if (b->v6 != h->v6 || b->hdr_len != h->hdr_len || b->seq != next_seq)
+	if (s->udp)
+		return (uint16_t)(s->ip_id + 1);
+	return s->seq + (uint32_t)s->plen;
+}
+
+bool gro_follows(const uint8_t *head, const struct gro_seg *h,
+		 const uint8_t *q, const struct gro_seg *b, uint32_t next)
+{
+	if (b->v6 != h->v6 || b->udp != h->udp || b->hdr_len != h->hdr_len)
+		return false;
+	/* TCP: in sequence.  UDP over IPv4: the next Identification, so
+	 * the IDs the kernel gives the segments when it cuts the train
+	 * (inet_gso_segment counts up from the first) are the original
+	 * ones. */
+	if (h->udp ? !h->v6 && b->ip_id != next : b->seq != next)
 		return false;
 	if (h->v6) {
 		/* version/class/flow label, next header, hop limit,
@@ -227,10 +294,14 @@ bool gro_follows(const uint8_t *head, const struct gro_seg *h,
 		    memcmp(head + 12, q + 12, 8))
 			return false;
 	}
-	/* ports; ack; data offset and window; options (the flags byte is
+	/* ports */
+	if (memcmp(head + h->l4_off, q + h->l4_off, 4))
+		return false;
+	if (h->udp)
+		return true;
+	/* TCP: ack; data offset and window; options (the flags byte is
 	 * checked by gro_eligible, PSH may differ) */
-	return !memcmp(head + h->l4_off, q + h->l4_off, 4) &&
-	       !memcmp(head + h->l4_off + 8, q + h->l4_off + 8, 5) &&
+	return !memcmp(head + h->l4_off + 8, q + h->l4_off + 8, 5) &&
 	       !memcmp(head + h->l4_off + 14, q + h->l4_off + 14, 2) &&
 	       !memcmp(head + h->l4_off + 20, q + h->l4_off + 20,
 		       h->hdr_len - h->l4_off - 20);
@@ -240,7 +311,7 @@ void gro_finish(uint8_t *head, const struct gro_seg *h, size_t total,
 		size_t seg_size, bool psh, uint8_t *vh)
 {
 	struct virtio_net_hdr v;
-	uint8_t *tcp = head + h->l4_off;
+	uint8_t *l4 = head + h->l4_off;
 	size_t l4len = total - h->l4_off;
 	uint64_t s;
 
@@ -254,20 +325,32 @@ void gro_finish(uint8_t *head, const struct gro_seg *h, size_t total,
 			   (uint16_t)~fold(sum_bytes(0, head, h->l4_off)));
 		s = sum_bytes(0, head + 12, 8);
 	}
-	if (psh)
-		tcp[13] |= 0x08;
+	memset(&v, 0, sizeof(v));
 	/* CHECKSUM_PARTIAL: the field holds the pseudo-header sum, not
 	 * complemented; the payload is ESP-authenticated, so nothing is
 	 * lost by not verifying the segments' own checksums. */
-	s += 6 + l4len;
-	be16_store(tcp + 16, fold(s));
-	memset(&v, 0, sizeof(v));
 	v.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	v.csum_start = (uint16_t)h->l4_off;
+	if (h->udp) {
+		/* The UDP length of the whole train: __udp_gso_segment
+		 * swaps it for each segment's in the pseudo-header sum. */
+		be16_store(l4 + 4, (uint16_t)l4len);
+		be16_store(l4 + 6, fold(s + 17 + l4len));
+		v.gso_type = VIRTIO_NET_HDR_GSO_UDP_L4;
+		v.hdr_len = (uint16_t)h->hdr_len;
+		v.gso_size = (uint16_t)seg_size;
+		v.csum_offset = 6;
+		memcpy(vh, &v, sizeof(v));
+		return;
+	}
+	if (psh)
+		l4[13] |= 0x08;
+	s += 6 + l4len;
+	be16_store(l4 + 16, fold(s));
 	v.gso_type = h->v6 ? VIRTIO_NET_HDR_GSO_TCPV6 :
 			     VIRTIO_NET_HDR_GSO_TCPV4;
 	v.hdr_len = (uint16_t)h->hdr_len;
 	v.gso_size = (uint16_t)seg_size;
-	v.csum_start = (uint16_t)h->l4_off;
 	v.csum_offset = 16;
 	memcpy(vh, &v, sizeof(v));
 }

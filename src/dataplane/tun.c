@@ -50,10 +50,15 @@ int tun_open(const char *name, bool multi, bool *offload, char *ifname,
 		r = ERR_IO;
 		goto out;
 	}
-	/* Checksum and TSO offload: the kernel may hand us partial
-	 * checksums and TCP super-packets (gso.c cuts them).  ECN on
-	 * super-packets is fine too: segments keep the bits. */
+	/* Checksum, TSO and USO offload: the kernel may hand us partial
+	 * checksums and TCP or UDP super-packets (gso.c cuts them).  ECN
+	 * on super-packets is fine too: segments keep the bits.  USO is
+	 * Linux 6.2+: without it, UDP_SEGMENT senders are cut by the
+	 * kernel before TUN. */
 	if (*offload &&
+	    ioctl(f, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 |
+				    TUN_F_TSO_ECN | TUN_F_USO4 |
+				    TUN_F_USO6) < 0 &&
 	    ioctl(f, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 |
 				    TUN_F_TSO_ECN) < 0) {
 		log_warn(LS_DP, "TUN offloads refused: %s", strerror(errno));

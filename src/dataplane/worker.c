@@ -14,17 +14,28 @@
  * keeps inbound packets of a flow in order (several threads reading one
  * socket would reorder TCP segments and stress the replay window).
  *
+ * Small packets cost system calls and passes through the kernel, not
+ * crypto, so both directions batch what the kernel lets them: ESP-in-UDP
+ * leaves as UDP_SEGMENT runs and arrives as UDP_GRO trains, and
+ * decrypted TCP segments and UDP datagrams of one flow are written to
+ * TUN as one TSO/USO packet (gso.c).  TUN itself reads one packet (or
+ * one super-packet) per read().
+ *
  * Per packet there is no allocation: each worker owns DP_BATCH buffers
  * of PKT_BUF_SIZE (pkt.h) plus DP_ACQ_QUEUE buffers for packets held
- * while an SA is being acquired.  The control thread never touches
+ * while an SA is being acquired, and the NET worker GRO_RX_BUFS
+ * receive buffers for UDP_GRO trains.  The control thread never touches
  * packets; workers report to it through dp_raise().
  */
 #include "dataplane/dp_impl.h"
 
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -57,12 +68,27 @@ struct tx_batch {
 	unsigned n;
 };
 
+/* Runs of equal-sized datagrams to one peer, sent as UDP GSO packets. */
+struct gso_batch {
+	struct mmsghdr mm[DP_BATCH];
+	unsigned first[DP_BATCH];	/* index of the run's first message */
+	unsigned count[DP_BATCH];
+	union {
+		struct cmsghdr align;
+		uint8_t b[CMSG_SPACE(sizeof(uint16_t))];
+	} ctl[DP_BATCH];
+	unsigned n;
+};
+
+/* UDP_GRO receive: few big buffers, each cut into the batch slots. */
+#define GRO_RX_BUFS 4
+
 /* The receive-side coalescing train (see gro_* in gso.c). */
 struct gro_train {
 	struct pkt *head;	/* first segment; later payloads appended */
 	struct gro_seg h;
 	size_t seg_size;
-	uint32_t next_seq;
+	uint32_t next;		/* gro_next() of the last packet */
 	unsigned n;
 	bool psh;
 };
@@ -80,6 +106,9 @@ struct worker {
 	uint8_t *spare;			/* swapped in for a TSO packet */
 	struct pkt pkts[DP_BATCH];
 	struct tx_batch tx[DS__COUNT];
+	struct gso_batch gso;
+	bool no_gso;		/* the kernel refused UDP_SEGMENT */
+	uint8_t *gro_buf[GRO_RX_BUFS];	/* PKT_MAX_DATA each, NET only */
 	/* receive side */
 	struct mmsghdr rmm[DP_BATCH];
 	struct iovec riov[DP_BATCH];
@@ -138,6 +167,114 @@ static bool wait_writable(int fd)
 	return poll(&pfd, 1, 10) == 1;
 }
 
+/*
+ * Largest UDP GSO train: the kernel's UDP_MAX_SEGMENTS was 64 before
+ * Linux 6.14, and the whole train must fit one IP packet.
+ */
+#define GSO_MAX_SEGS 64
+#define GSO_MAX_BYTES 60000
+
+/*
+ * ESP-in-UDP: group consecutive datagrams to the same peer of the same
+ * size (the last of a run may be shorter) into one sendmsg with
+ * UDP_SEGMENT, so the kernel builds, routes and passes on one packet
+ * per run and cuts it at the last moment (or never: a receiver with
+ * UDP_GRO takes it whole).  The datagrams on the wire are the same.
+ * Returns how many messages of b went out; the caller sends the rest
+ * one by one.
+ */
+static unsigned flush_gso(struct worker *w, struct tx_batch *b, int fd)
+{
+	struct gso_batch *g = &w->gso;
+	struct msghdr *mh, *first;
+	struct cmsghdr *cm;
+	uint16_t seg;
+	size_t bytes;
+	unsigned i, j, done = 0;
+	uint32_t held;
+	int n;
+
+	g->n = 0;
+	for (i = 0; i < b->n; i = j) {
+		first = &b->mm[i].msg_hdr;
+		seg = (uint16_t)b->iov[i].iov_len;
+		bytes = seg;
+		for (j = i + 1; j < b->n && j - i < GSO_MAX_SEGS; j++) {
+			mh = &b->mm[j].msg_hdr;
+			if (b->iov[j].iov_len > seg ||
+			    bytes + b->iov[j].iov_len > GSO_MAX_BYTES ||
+			    mh->msg_namelen != first->msg_namelen ||
+			    memcmp(mh->msg_name, first->msg_name,
+				   first->msg_namelen))
+				break;
+			bytes += b->iov[j].iov_len;
+			/* a shorter datagram ends the run */
+			if (b->iov[j].iov_len < seg) {
+				j++;
+				break;
+			}
+		}
+		g->first[g->n] = i;
+		g->count[g->n] = j - i;
+		mh = &g->mm[g->n].msg_hdr;
+		*mh = *first;
+		mh->msg_iov = &b->iov[i];
+		mh->msg_iovlen = j - i;
+		mh->msg_control = NULL;
+		mh->msg_controllen = 0;
+		if (j - i > 1) {
+			mh->msg_control = g->ctl[g->n].b;
+			mh->msg_controllen = sizeof(g->ctl[g->n].b);
+			cm = CMSG_FIRSTHDR(mh);
+			cm->cmsg_level = SOL_UDP;
+			cm->cmsg_type = UDP_SEGMENT;
+			cm->cmsg_len = CMSG_LEN(sizeof(seg));
+			memcpy(CMSG_DATA(cm), &seg, sizeof(seg));
+		}
+		g->n++;
+	}
+	i = 0;
+	while (i < g->n) {
+		n = sendmmsg(fd, g->mm + i, g->n - i, 0);
+		if (n > 0) {
+			for (j = i; j < i + (unsigned)n; j++) {
+				done += g->count[j];
+				w->c.sent += g->count[j];
+			}
+			i += (unsigned)n;
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == ENOBUFS) &&
+		    wait_writable(fd))
+			continue;
+		if (n < 0 && errno == EINTR)
+			continue;
+		/* EINVAL: this run does not suit the path (a segment
+		 * above its MTU...): send this batch one by one. */
+		if (g->count[i] > 1 && errno == EINVAL)
+			return g->first[i];
+		if (g->count[i] > 1 &&
+		    (errno == EIO || errno == ENOPROTOOPT ||
+		     errno == EOPNOTSUPP)) {
+			/* The kernel cannot segment on this path at all:
+			 * plain sends from now on, starting with this
+			 * run. */
+			log_info(LS_DP, "UDP GSO refused (%s): sending "
+				 "datagrams one by one", strerror(errno));
+			w->no_gso = true;
+			return g->first[i];
+		}
+		if (log_ratelimit_ok(&rl_send, &held))
+			log_warn(LS_DP, "send %u datagram(s) on UDP: %s "
+				 "(%u more suppressed)", g->count[i],
+				 strerror(errno), held);
+		w->c.send_err += g->count[i];
+		done += g->count[i];
+		i++;
+	}
+	return done;
+}
+
 static void flush(struct worker *w)
 {
 	struct tx_batch *b;
@@ -149,6 +286,8 @@ static void flush(struct worker *w)
 		b = &w->tx[k];
 		fd = w->dp->socks.fd[k];
 		done = 0;
+		if (w->dp->socks.gso[k] && b->n > 1 && !w->no_gso)
+			done = flush_gso(w, b, fd);
 		while (done < b->n) {
 			n = sendmmsg(fd, b->mm + done, b->n - done, 0);
 			if (n > 0) {
@@ -491,10 +630,10 @@ static void gro_flush(struct worker *w)
 }
 
 /*
- * Deliver a decrypted packet: TCP segments that continue the pending
- * train are appended to it (the train lives in this batch's buffers, so
- * rx_socket flushes it before the next recvmmsg), anything else goes
- * out on its own.
+ * Deliver a decrypted packet: TCP segments or UDP datagrams that
+ * continue the pending train are appended to it (the train lives in
+ * this batch's buffers, so rx_socket flushes it before they are
+ * reused), anything else goes out on its own.
  */
 static void tun_deliver(struct worker *w, struct pkt *p)
 {
@@ -514,12 +653,12 @@ static void tun_deliver(struct worker *w, struct pkt *p)
 	if (t->head && t->n < GRO_MAX_SEGS && s.plen <= t->seg_size &&
 	    t->head->len + s.plen <= 65535 &&
 	    gro_follows(pkt_data(t->head), &t->h, pkt_data(p), &s,
-			t->next_seq) &&
+			t->next) &&
 	    !pkt_put(t->head, s.plen, &tail)) {
 		memcpy(tail, pkt_data(p) + s.hdr_len, s.plen);
-		t->next_seq += (uint32_t)s.plen;
+		t->next = gro_next(&s);
 		t->n++;
-		if (s.flags & 0x08)
+		if (!s.udp && (s.flags & 0x08))
 			t->psh = true;
 		/* a short segment or PSH ends the train */
 		if (s.plen < t->seg_size || t->psh)
@@ -530,9 +669,9 @@ static void tun_deliver(struct worker *w, struct pkt *p)
 	t->head = p;
 	t->h = s;
 	t->seg_size = s.plen;
-	t->next_seq = s.seq + (uint32_t)s.plen;
+	t->next = gro_next(&s);
 	t->n = 1;
-	t->psh = s.flags & 0x08;
+	t->psh = !s.udp && (s.flags & 0x08);
 	if (t->psh)
 		gro_flush(w);
 }
@@ -601,8 +740,12 @@ static void rx_packet(struct worker *w, enum dp_sock_kind k, struct pkt *p,
 	tun_deliver(w, p);
 }
 
-/* Destination address and hop limit from IP(V6)_PKTINFO/HOPLIMIT. */
-static void rx_cmsg(struct msghdr *mh, struct ip_addr *dst, uint8_t *hlim)
+/*
+ * Destination address and hop limit from IP(V6)_PKTINFO/HOPLIMIT, and
+ * the datagram size of a UDP_GRO train (left alone if there is none).
+ */
+static void rx_cmsg(struct msghdr *mh, struct ip_addr *dst, uint8_t *hlim,
+		    int *gso)
 {
 	struct cmsghdr *cm;
 	struct in_pktinfo pi4;
@@ -610,6 +753,10 @@ static void rx_cmsg(struct msghdr *mh, struct ip_addr *dst, uint8_t *hlim)
 	int hl;
 
 	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO) {
+			memcpy(gso, CMSG_DATA(cm), sizeof(*gso));
+			continue;
+		}
 		if (cm->cmsg_level == IPPROTO_IP &&
 		    cm->cmsg_type == IP_PKTINFO) {
 			memcpy(&pi4, CMSG_DATA(cm), sizeof(pi4));
@@ -626,6 +773,92 @@ static void rx_cmsg(struct msghdr *mh, struct ip_addr *dst, uint8_t *hlim)
 	}
 }
 
+/* Source, destination and hop limit of received message i. */
+static bool rx_addrs(struct worker *w, unsigned i, enum dp_sock_kind k,
+		     struct ip_addr *src, uint16_t *sport,
+		     struct ip_addr *dst, uint8_t *hlim, int *gso)
+{
+	memset(dst, 0, sizeof(*dst));
+	*hlim = 64;
+	*sport = 0;
+	if (addr_from_sockaddr(src, sport, (struct sockaddr *)&w->from[i],
+			       w->rmm[i].msg_hdr.msg_namelen))
+		return false;
+	rx_cmsg(&w->rmm[i].msg_hdr, dst, hlim, gso);
+	return k == DS_ESP4 || k == DS_AH4 || dst->af == src->af;
+}
+
+static void rx_prepare(struct worker *w, unsigned i, uint8_t *buf)
+{
+	w->riov[i].iov_base = buf;
+	w->riov[i].iov_len = PKT_MAX_DATA;
+	memset(&w->rmm[i], 0, sizeof(w->rmm[i]));
+	w->rmm[i].msg_hdr.msg_name = &w->from[i];
+	w->rmm[i].msg_hdr.msg_namelen = sizeof(w->from[i]);
+	w->rmm[i].msg_hdr.msg_iov = &w->riov[i];
+	w->rmm[i].msg_hdr.msg_iovlen = 1;
+	w->rmm[i].msg_hdr.msg_control = w->ctrl[i];
+	w->rmm[i].msg_hdr.msg_controllen = CTRL_LEN;
+}
+
+/*
+ * A UDP socket with UDP_GRO, read dry: each message may be a train of
+ * datagrams of gso bytes (the last may be shorter).  Each datagram is
+ * copied into a batch slot of its own, with the headroom the outer
+ * headers and decapsulation need; the copy is small next to the system
+ * calls and the pass through the kernel it saves.
+ */
+static void rx_socket_gro(struct worker *w, enum dp_sock_kind k, int fd)
+{
+	struct ip_addr src, dst;
+	struct pkt *p;
+	size_t len, off, l;
+	uint16_t sport;
+	uint8_t hlim;
+	unsigned slot = 0;
+	int n, i, gso;
+
+	do {
+		for (i = 0; i < GRO_RX_BUFS; i++)
+			rx_prepare(w, (unsigned)i, w->gro_buf[i]);
+		n = recvmmsg(fd, w->rmm, GRO_RX_BUFS, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			break;
+		for (i = 0; i < n; i++) {
+			len = w->rmm[i].msg_len;
+			gso = 0;
+			if ((w->rmm[i].msg_hdr.msg_flags & MSG_TRUNC) ||
+			    !rx_addrs(w, (unsigned)i, k, &src, &sport, &dst,
+				      &hlim, &gso) || !len) {
+				w->c.rx++;
+				w->c.rx_bad++;
+				continue;
+			}
+			if (gso <= 0 || (size_t)gso > len)
+				gso = (int)len;
+			for (off = 0; off < len; off += l) {
+				l = len - off < (size_t)gso ? len - off :
+							      (size_t)gso;
+				/* The train may sit in any slot: write it
+				 * before the slots are reused. */
+				if (slot == DP_BATCH) {
+					gro_flush(w);
+					slot = 0;
+				}
+				p = &w->pkts[slot];
+				pkt_init(p, w->slot[slot], PKT_BUF_SIZE,
+					 PKT_HEADROOM);
+				slot++;
+				memcpy(pkt_data(p), w->gro_buf[i] + off, l);
+				p->len = l;
+				w->c.rx++;
+				rx_packet(w, k, p, &src, sport, &dst, hlim);
+			}
+		}
+	} while (n == GRO_RX_BUFS);
+	gro_flush(w);
+}
+
 /* Read one socket dry, a batch at a time. */
 static void rx_socket(struct worker *w, enum dp_sock_kind k, int fd)
 {
@@ -633,21 +866,17 @@ static void rx_socket(struct worker *w, enum dp_sock_kind k, int fd)
 	struct pkt *p;
 	uint16_t sport;
 	uint8_t hlim;
-	int n, i;
+	int n, i, gso;
 
+	if (w->dp->socks.gro[k] && w->gro_buf[0]) {
+		rx_socket_gro(w, k, fd);
+		return;
+	}
 	do {
 		for (i = 0; i < DP_BATCH; i++) {
 			p = &w->pkts[i];
 			pkt_init(p, w->slot[i], PKT_BUF_SIZE, PKT_HEADROOM);
-			w->riov[i].iov_base = pkt_data(p);
-			w->riov[i].iov_len = PKT_MAX_DATA;
-			memset(&w->rmm[i], 0, sizeof(w->rmm[i]));
-			w->rmm[i].msg_hdr.msg_name = &w->from[i];
-			w->rmm[i].msg_hdr.msg_namelen = sizeof(w->from[i]);
-			w->rmm[i].msg_hdr.msg_iov = &w->riov[i];
-			w->rmm[i].msg_hdr.msg_iovlen = 1;
-			w->rmm[i].msg_hdr.msg_control = w->ctrl[i];
-			w->rmm[i].msg_hdr.msg_controllen = CTRL_LEN;
+			rx_prepare(w, (unsigned)i, pkt_data(p));
 		}
 		n = recvmmsg(fd, w->rmm, DP_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
@@ -656,22 +885,9 @@ static void rx_socket(struct worker *w, enum dp_sock_kind k, int fd)
 			p = &w->pkts[i];
 			p->len = w->rmm[i].msg_len;
 			w->c.rx++;
-			if (w->rmm[i].msg_hdr.msg_flags & MSG_TRUNC) {
-				w->c.rx_bad++;
-				continue;
-			}
-			memset(&dst, 0, sizeof(dst));
-			hlim = 64;
-			sport = 0;
-			if (addr_from_sockaddr(&src, &sport,
-					       (struct sockaddr *)&w->from[i],
-					       w->rmm[i].msg_hdr.msg_namelen)) {
-				w->c.rx_bad++;
-				continue;
-			}
-			rx_cmsg(&w->rmm[i].msg_hdr, &dst, &hlim);
-			if (k != DS_ESP4 && k != DS_AH4 &&
-			    dst.af != src.af) {
+			if ((w->rmm[i].msg_hdr.msg_flags & MSG_TRUNC) ||
+			    !rx_addrs(w, (unsigned)i, k, &src, &sport, &dst,
+				      &hlim, &gso)) {
 				w->c.rx_bad++;
 				continue;
 			}
@@ -735,6 +951,14 @@ int worker_new(struct dp *dp, enum worker_role role, unsigned idx,
 	w->spare = malloc(PKT_BUF_SIZE);
 	if (!w->spare)
 		goto fail;
+	if (role == WORKER_NET &&
+	    (dp->socks.gro[DS_UDP4] || dp->socks.gro[DS_UDP6])) {
+		for (i = 0; i < GRO_RX_BUFS; i++) {
+			w->gro_buf[i] = malloc(PKT_MAX_DATA);
+			if (!w->gro_buf[i])
+				goto fail;
+		}
+	}
 	if (role == WORKER_TUN) {
 		for (i = 0; i < DP_ACQ_QUEUE; i++) {
 			w->acq[i].mem = malloc(PKT_BUF_SIZE);
@@ -751,6 +975,7 @@ fail:
 
 int worker_start(struct worker *w)
 {
+	char name[16];
 	int r;
 
 	r = pthread_create(&w->th, NULL,
@@ -760,6 +985,10 @@ int worker_start(struct worker *w)
 		return ERR_IO;
 	}
 	w->started = true;
+	/* For top -H and perf: which thread is which. */
+	snprintf(name, sizeof(name), "dp-%s%u",
+		 w->role == WORKER_TUN ? "tun" : "net", w->idx);
+	pthread_setname_np(w->th, name);
 	return 0;
 }
 
@@ -782,6 +1011,8 @@ void worker_free(struct worker *w)
 		free(w->acq[i].mem);
 	for (i = 0; i < DP_BATCH; i++)
 		free(w->slot[i]);
+	for (i = 0; i < GRO_RX_BUFS; i++)
+		free(w->gro_buf[i]);
 	free(w->spare);
 	free(w);
 }

@@ -44,11 +44,15 @@ snap() {
 	sleep 0.3
 	A_IN=$(grep "dp: tun_in" "$TL_TMP/a.log" | tail -1 | sed -E 's/.*tun_in ([0-9]+).*/\1/')
 	B_RX=$(grep "dp: rx" "$TL_TMP/b.log" | tail -1 | sed -E 's/.*dp: rx ([0-9]+).*/\1/')
+	B_TO=$(grep "dp: rx" "$TL_TMP/b.log" | tail -1 | sed -E 's/.*tun_out ([0-9]+).*/\1/')
+	A_SENT=$(grep "dp: tun_in" "$TL_TMP/a.log" | tail -1 | sed -E 's/.* sent ([0-9]+).*/\1/')
 }
 snap
-a0=$A_IN b0=$B_RX
+a0=$A_IN b0=$B_RX w0=$B_TO s0=$A_SENT
 ip netns exec "$A" iperf3 -c 203.0.113.1 -B 198.51.100.1 -t "$T" -u -b 0 -l 64 | grep -E "receiver|sender"
 snap
 echo "# 64-byte UDP: A encapsulated $(( (A_IN - a0) / T )) pkt/s, B decapsulated $(( (B_RX - b0) / T )) pkt/s"
+# B's TUN writes per 100 datagrams (UDP trains written as one USO packet)
+echo "# B: $(( B_RX - b0 )) datagrams in, $(( B_TO - w0 )) TUN writes ($(( (B_TO - w0) * 100 / (B_RX - b0 + 1) )) per 100)"
 grep -h "dp: " "$TL_TMP/a.log" "$TL_TMP/b.log" | tail -4 | sed 's/^/# /'
 tl_stop "$S"
