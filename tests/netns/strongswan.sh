@@ -39,6 +39,7 @@ ss_start() {
 	    }
 	    filelog {
 	        test { path = $dir/charon.log
+	               flush_line = yes
 	               default = 1 }
 	    }
 	    syslog { daemon { default = -1 } }
