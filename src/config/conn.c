@@ -15,8 +15,10 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "config/conn_pki.h"
 #include "config/value.h"
 #include "crypto/crypto.h"
+#include "ike/ike_pki.h"
 
 /* Parsing state for one section; errs counts problems found in it. */
 struct csec {
@@ -280,12 +282,18 @@ int conn_id_parse(const char *s, struct ike_id *id, const char **why)
 		}
 		return r;
 	}
-	/* RFC 7296 §3.5 DER_ASN1_DN/GN are what certificates carry. */
-	if (strchr(s, '=') || !strncasecmp(s, "asn1dn:", 7) ||
-	    !strncasecmp(s, "asn1gn:", 7)) {
-		*why = "is a distinguished name, which needs certificates "
-		       "(not supported yet)";
+	/* RFC 7296 §3.5 ID_DER_ASN1_DN, what certificates carry. */
+	if (!strncasecmp(s, "asn1gn:", 7)) {
+		*why = "is a DER_ASN1_GN, which is not supported";
 		return ERR_UNSUPPORTED;
+	}
+	if (strchr(s, '=') || !strncasecmp(s, "asn1dn:", 7)) {
+		size_t n = 0;
+
+		id->type = IKEV2_ID_DER_ASN1_DN;
+		r = ike_dn_parse(s, id->data, sizeof(id->data), &n, why);
+		id->len = (uint8_t)n;
+		return r;
 	}
 	if (!strncmp(s, "@#", 2)) {
 		id->type = IKEV2_ID_KEY_ID;
@@ -326,8 +334,8 @@ static void get_id(struct csec *c, struct ini_kv *kv, struct ike_id *id,
 	if (conn_id_parse(kv->value, id, &why))
 		cerr(c, kv,
 		     "'%s' %s (write an address, vpn.example.org or "
-		     "@vpn.example.org, user@example.org, or @#0a0b... for a "
-		     "KEY_ID in hex)",
+		     "@vpn.example.org, user@example.org, a DN like \"C=CH, "
+		     "O=example, CN=gw-a\", or @#0a0b... for a KEY_ID in hex)",
 		     kv->value, why ? why : "is not an identity");
 	else if (local && !id->type)
 		cerr(c, kv,
@@ -404,6 +412,7 @@ static int parse_conn(struct ini_section *s, struct conn_cfg *cc,
 	struct ike_conn *ic = &cc->ike;
 	struct ini_kv *kv;
 	struct csec c;
+	int pki_errs;
 
 	c.s = s;
 	c.file = ini_path(s->ini);
@@ -453,14 +462,13 @@ static int parse_conn(struct ini_section *s, struct conn_cfg *cc,
 		       ic->remote_id.len);
 	}
 
-	kv = ini_get_kv(s, "auth");
-	if (kv && strcasecmp(kv->value, "psk"))
-		cerr(&c, kv, "'%s' is not supported (use auth = psk)",
-		     kv->value);
+	/* auth, remote_auth and the certificate keys (conn_pki.c). */
+	pki_errs = conn_pki_parse(s, c.file, c.title, ic);
+	c.errs += pki_errs;
 	kv = ini_get_kv(s, "psk");
 	if (kv)
 		get_psk(&c, kv, ic);
-	else
+	else if (!pki_errs && ike_pki_uses_psk(ic->pki))
 		cerr(&c, NULL,
 		     "missing 'psk' (psk = file:/etc/ipsecd/NAME.psk "
 		     "with mode 600, or the key inline)");
@@ -491,6 +499,7 @@ static int parse_conn(struct ini_section *s, struct conn_cfg *cc,
 		cerr(&c, kv,
 		     "remote = %%any can only respond (use start = "
 		     "off, or name the peer's address in remote)");
+	conn_life_parse(s, c.title, (int)cc->start, &cc->life, &c.errs);
 
 	kv = ini_get_kv(s, "local_ts");
 	if (kv)
@@ -617,8 +626,10 @@ void conn_free(struct conn_set *cs)
 
 	if (!cs)
 		return;
-	for (i = 0; cs->conns && i < cs->n; i++)
+	for (i = 0; cs->conns && i < cs->n; i++) {
 		crypto_wipe(cs->conns[i].ike.psk, sizeof(cs->conns[i].ike.psk));
+		ike_pki_unref(cs->conns[i].ike.pki);
+	}
 	free(cs->conns);
 	free(cs);
 }

@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "config/conn_life.h"
 #include "config/ini.h"
 #include "ike/ike_conn.h"
 
@@ -41,6 +42,11 @@ struct conn_cfg {
 	bool remote_any;     /* remote = %any: responder only */
 	enum conn_start start;
 	uint8_t fingerprint[32]; /* the section's text and PSK (reload) */
+	struct conn_life life;	 /* lifetimes, DPD (conn_life.h) */
+	/* The IKE manager's state for dpd_action/close_action: initiate
+	 * again at retry_at (0: no), or on the next packet (trapped). */
+	uint64_t retry_at;
+	bool trapped;
 };
 
 struct conn_set {
@@ -69,8 +75,9 @@ bool conn_same(const struct conn_cfg *a, const struct conn_cfg *b);
  * address; "vpn.example" or "@vpn.example" (FQDN); "user@example" or
  * "@@user" (RFC822_ADDR); "@#0a0b..." (KEY_ID, hex); a type prefix
  * "ipv4: ipv6: fqdn: dns: rfc822: email: userfqdn: keyid:" with text, or
- * with "#HEX" for binary; "%any" / "*" (type 0: any peer).  A DN (a value
- * with '=') is ERR_UNSUPPORTED.  On error *why is a phrase to put after
+ * with "#HEX" for binary; "%any" / "*" (type 0: any peer); a DN (a value
+ * with '=', "C=CH, O=example, CN=gw-a", or "asn1dn:#30..." in hex) as
+ * ID_DER_ASN1_DN (ike_pki.h).  On error *why is a phrase to put after
  * the value ("is not an IPv6 address").  0, ERR_INVAL, ERR_UNSUPPORTED.
  */
 int conn_id_parse(const char *s, struct ike_id *id, const char **why);

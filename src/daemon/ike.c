@@ -275,6 +275,8 @@ static void ent_state_changed(struct ike_ent *e, uint64_t now)
 		break;
 	case IKE_S_ESTABLISHED:
 		e->established = now;
+		ike_life_established(e, now);
+		ike_life_initial_contact(e->m, e);
 		ike_algs_fmt(&sa->ike, alg, sizeof(alg));
 		log_info(LS_IKE,
 			 "conn %s: IKE SA established with %s port "
@@ -289,11 +291,12 @@ static void ent_state_changed(struct ike_ent *e, uint64_t now)
 		if (sa->error == IKEV2_N_AUTHENTICATION_FAILED)
 			log_err(LS_IKE,
 				"conn %s: authentication failed with "
-				"%s: %s (check that psk, local_id and "
-				"remote_id match on both sides)",
+				"%s: %s%s%s (check that psk or certificates, "
+				"local_id and remote_id match on both sides)",
 				e->conn->name,
 				addr_fmt(&sa->remote, ab, sizeof(ab)),
-				sa->why ? sa->why : "");
+				sa->why ? sa->why : "",
+				sa->detail[0] ? ": " : "", sa->detail);
 		else
 			log_err(LS_IKE,
 				"conn %s: IKE SA with %s failed: %s%s%s",
@@ -334,9 +337,13 @@ static void ent_check(struct ike_mgr *m, struct ike_ent *e)
 		e->tries = 0;
 		e->next_rtx = now + 1;
 	}
+	/* RFC 7296 §2.18: a new IKE SA took over (ike_life.c). */
+	if (sa->rekeyed_to)
+		ike_life_rekeyed(m, e);
 	if (sa->peer_deleted && !e->dead_at) {
 		log_info(LS_IKE, "conn %s: the peer deleted the IKE SA",
 			 e->conn->name);
+		ike_life_closed(m, e);
 		ent_child_down(e);
 		e->dead_at = now;
 	}
@@ -502,7 +509,8 @@ static void handle(struct ike_mgr *m, const uint8_t *p, size_t len,
 		created = true;
 	}
 	/* A drop is logged and counted by the SA (ike_sa.dropped). */
-	(void)ike_sa_recv(e->sa, p, len, src, sport, dst, dport, &tx);
+	if (ike_sa_recv(e->sa, p, len, src, sport, dst, dport, &tx) == 0)
+		e->last_rx = ipsec_now_s(); /* for DPD (ike_life.c) */
 	send_tx(m, &tx);
 	if (created && e->sa->state != IKE_S_INIT_DONE) {
 		/* The request did not make a half-open SA: it was
@@ -735,18 +743,15 @@ static void ent_rtx_established(struct ike_mgr *m, struct ike_ent *e,
 				uint64_t now)
 {
 	struct ike_tx tx = {0};
-	char ab[ADDR_STRLEN];
+	char why[64];
 
 	if (now < e->next_rtx)
 		return;
 	if (e->tries >= IKE_RTX_TRIES) {
-		log_err(LS_IKE,
-			"conn %s: no answer from %s after %u retransmissions "
-			"of a request; deleting the IKE SA and its Child SAs",
-			e->conn->name,
-			addr_fmt(&e->sa->remote, ab, sizeof(ab)), e->tries);
-		ent_child_down(e);
-		e->dead_at = now;
+		snprintf(why, sizeof(why),
+			 "no answer after %u retransmissions of a request",
+			 e->tries);
+		ike_life_dead(m, e, why);
 		return;
 	}
 	e->tries++;
@@ -787,6 +792,9 @@ void ike_mgr_tick(struct ike_mgr *m)
 			e->dead_at = now;
 			continue;
 		}
+		/* Lifetimes, rekeys, DPD (ike_life.c). */
+		if (ike_life_tick(m, e, now))
+			continue;
 		if (ike_sa_req_pending(e->sa)) {
 			ent_rtx_established(m, e, now);
 			continue;
@@ -822,6 +830,7 @@ void ike_mgr_tick(struct ike_mgr *m)
 		/* §2.21.1: it may give up after an error notify. */
 		ent_check(m, e);
 	}
+	ike_life_mgr_tick(m, now);
 	if (ike_cookies_tick(m->cookies, now))
 		log_warn(LS_IKE,
 			 "cannot renew the COOKIE secret; kept the old");
@@ -845,8 +854,11 @@ bool ike_mgr_acquire(struct ike_mgr *m, const struct dp_event *ev)
 		return true;
 	/* Only start = trap initiates on traffic; others wait (the
 	 * packets are held briefly, then dropped: never sent in clear). */
-	if (c->start == CONN_START_TRAP && !conn_ent(m, c))
+	if ((c->start == CONN_START_TRAP || c->trapped) && !conn_ent(m, c)) {
+		/* dpd_action/close_action = trap arms it once. */
+		c->trapped = false;
 		initiate(m, c);
+	}
 	return true;
 }
 
@@ -1087,6 +1099,9 @@ int ike_mgr_down(struct ike_mgr *m, const char *name, char *msg, size_t len)
 		e->dead_at = ipsec_now_s();
 		n++;
 	}
+	/* No dpd_action/close_action after an explicit down. */
+	c->retry_at = 0;
+	c->trapped = false;
 	if (!n && !nc) {
 		snprintf(msg, len, "connection '%s' has no IKE SA", name);
 		return ERR_NOTFOUND;
@@ -1114,6 +1129,11 @@ int ike_mgr_install_conn(struct ike_mgr *m, struct conn_cfg *c)
 int ike_mgr_initiate(struct ike_mgr *m, struct conn_cfg *c)
 {
 	return initiate(m, c);
+}
+
+int ike_mgr_initiate_ike(struct ike_mgr *m, struct conn_cfg *c)
+{
+	return initiate_ike(m, c);
 }
 
 void ike_mgr_ent_drop(struct ike_mgr *m, struct ike_ent *e)

@@ -41,6 +41,9 @@ bool ike_mgr_input(struct ike_mgr *m, int fd);
 void ike_mgr_tick(struct ike_mgr *m);
 /* An acquire from the data plane: true if it belongs to a [conn]. */
 bool ike_mgr_acquire(struct ike_mgr *m, const struct dp_event *ev);
+/* A soft (hard: true) byte/packet lifetime event of the data plane for
+ * the SA spi: true if it is an IKE Child SA (rekeyed, or deleted). */
+bool ike_mgr_expire(struct ike_mgr *m, bool hard, uint32_t spi);
 
 /*
  * ipsecctl reload (ike_reload.c): switch to the connections of ncs (taken

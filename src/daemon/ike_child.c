@@ -44,6 +44,11 @@ static void kid_down(struct ike_ent *e, struct ike_kid *k)
 	memset(k, 0, sizeof(*k));
 }
 
+void ike_ent_kid_down(struct ike_ent *e, struct ike_kid *k)
+{
+	kid_down(e, k);
+}
+
 /* Remove every Child SA of e from the data plane. */
 void ike_ent_child_down(struct ike_ent *e)
 {
@@ -123,9 +128,11 @@ static void kid_up(struct ike_ent *e, const struct ike_child *c,
 	struct daemon *d = m->d;
 	struct conn_cfg *conn = conn_by_reqid(m, c->reqid);
 	struct ike_kid *k = NULL;
+	struct sa_params pin, pout;
 	size_t i;
 	int r;
 
+	memset(&pout, 0, sizeof(pout));
 	for (i = 0; i < IKE_KIDS_MAX && !k; i++)
 		if (!e->kids[i].used)
 			k = &e->kids[i];
@@ -137,11 +144,22 @@ static void kid_up(struct ike_ent *e, const struct ike_child *c,
 	if (out)
 		take_over_out(m, e, conn->ike.reqid, conn->name,
 			      c->rekeyed_from);
+	/* Byte/packet lifetimes (ike_life.c) into copies. */
+	pin = *in;
+	ike_life_sa_params(conn, &pin);
+	in = &pin;
+	if (out) {
+		pout = *out;
+		ike_life_sa_params(conn, &pout);
+		out = &pout;
+	}
 	/* RFC 4301 §4.4.2; §2.8: the inbound SA first. */
 	r = d->ops->add_sa(d->dp, in);
 	if (r) {
 		log_err(LS_IKE, "conn %s: cannot install the Child SA: %s",
 			conn->name, err_str(r));
+		crypto_wipe(&pin, sizeof(pin));
+		crypto_wipe(&pout, sizeof(pout));
 		return;
 	}
 	k->used = true;
@@ -149,6 +167,7 @@ static void kid_up(struct ike_ent *e, const struct ike_child *c,
 	snprintf(k->name, sizeof(k->name), "%s", conn->name);
 	k->in_installed = true;
 	k->added = ipsec_now_s();
+	ike_life_kid_up(e, k, c);
 	keep_params(&k->in, in);
 	keylog_sa(m, in);
 	if (out) {
@@ -177,6 +196,8 @@ static void kid_up(struct ike_ent *e, const struct ike_child *c,
 		 in->encap_sport ? ", ESP in UDP (NAT)" : "",
 		 c->rekeyed_from ? ", rekeyed" : "",
 		 out ? "" : " (outbound follows the old SA's Delete)");
+	crypto_wipe(&pin, sizeof(pin));
+	crypto_wipe(&pout, sizeof(pout));
 }
 
 /* ike_child_ev_cb: the data plane follows the Child SAs (ike_child.h). */
@@ -187,6 +208,7 @@ void ike_ent_child_ev(void *arg, enum ike_child_event ev,
 	struct ike_ent *e = arg;
 	struct daemon *d = e->m->d;
 	struct ike_kid *k = ike_ent_kid(e, c->spi_in);
+	struct sa_params pout;
 	int r;
 
 	switch (ev) {
@@ -199,11 +221,15 @@ void ike_ent_child_ev(void *arg, enum ike_child_event ev,
 		if (!k || !out || k->out_installed)
 			break;
 		take_over_out(e->m, e, k->reqid, k->name, c->rekeyed_from);
+		pout = *out;
+		ike_life_sa_params(conn_by_reqid(e->m, k->reqid), &pout);
+		out = &pout;
 		r = d->ops->add_sa(d->dp, out);
 		if (r) {
 			log_err(LS_IKE,
 				"conn %s: cannot install the outbound SA: %s",
 				k->name, err_str(r));
+			crypto_wipe(&pout, sizeof(pout));
 			break;
 		}
 		k->out_installed = true;
@@ -211,9 +237,14 @@ void ike_ent_child_ev(void *arg, enum ike_child_event ev,
 		keylog_sa(e->m, out);
 		log_info(LS_IKE, "conn %s: outbound SA 0x%08x in use (rekey)",
 			 k->name, out->spi);
+		crypto_wipe(&pout, sizeof(pout));
 		break;
 	case IKE_CHILD_DOWN:
-		if (k)
+		/* A pair replaced by a rekey: its inbound SA stays a
+		 * moment for packets already on the way (ike_life.c). */
+		if (k && c->replaced_by && k->in_installed)
+			ike_life_linger(e, k);
+		else if (k)
 			kid_down(e, k);
 		break;
 	}

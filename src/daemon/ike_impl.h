@@ -33,6 +33,13 @@ struct ike_kid {
 	bool in_installed, out_installed;
 	bool out_replaced; /* a newer Child SA took over outbound */
 	uint64_t added;	   /* when the inbound SA was installed */
+	/* Lifetimes (ike_life.c): when to rekey it and when it expires
+	 * (ipsec_now_s(); 0 = never), why a rekey is due, how many rekeys
+	 * led to it. */
+	uint64_t rekey_at, expire_at;
+	const char *rekey_why, *expire_why;
+	unsigned rekeys;
+	bool lingering; /* replaced: only the inbound SA, until expire_at */
 };
 
 #define IKE_KIDS_MAX IKE_CHILD_SLOTS
@@ -51,6 +58,15 @@ struct ike_ent {
 	bool ike_logged;  /* key log line written */
 	struct ike_kid kids[IKE_KIDS_MAX]; /* !used = free */
 	uint32_t rtx_req_id; /* sa->next_req_id when the timer started */
+	/* Lifetime and liveness (ike_life.c): reauthentication and expiry
+	 * times (0 = none), the IKE SA that replaces this one, the last
+	 * sign of life from the peer (IKE or ESP), the liveness check out. */
+	uint64_t rekey_at, expire_at;
+	unsigned rekeys;
+	struct ike_ent *reauth;	 /* the new IKE SA (check it is listed) */
+	uint64_t reauth_started; /* 0: none */
+	bool replaced;		 /* superseded: its Delete is no close */
+	uint64_t last_rx, rx_packets, dpd_sent;
 };
 
 /* What the worker thread queues for each datagram received on 4500. */
@@ -82,6 +98,8 @@ struct ike_mgr {
 struct ike_kid *ike_ent_kid(struct ike_ent *e, uint32_t spi_in);
 /* Remove every Child SA of e from the data plane. */
 void ike_ent_child_down(struct ike_ent *e);
+/* Remove one Child SA of e from the data plane and forget it. */
+void ike_ent_kid_down(struct ike_ent *e, struct ike_kid *k);
 /* The hooks of each IKE SA (ike_sa_set_hooks(), arg = the entry). */
 void ike_ent_child_ev(void *arg, enum ike_child_event ev,
 		      const struct ike_child *c, const struct sa_params *in,
@@ -120,6 +138,34 @@ int ike_mgr_initiate(struct ike_mgr *m, struct conn_cfg *c);
  * and free it now.
  */
 void ike_mgr_ent_drop(struct ike_mgr *m, struct ike_ent *e);
+
+/* A new IKE SA for c, even if c has one (reauthentication). */
+int ike_mgr_initiate_ike(struct ike_mgr *m, struct conn_cfg *c);
+
+/* ---- ike_life.c: lifetimes, rekeys, DPD (docs/ike.md) ---- */
+/* A Child SA was installed (k is its record, c the state machine's). */
+void ike_life_kid_up(struct ike_ent *e, struct ike_kid *k,
+		     const struct ike_child *c);
+/* k was replaced by a rekey: remove its outbound SA now, the inbound
+ * one a little later. */
+void ike_life_linger(struct ike_ent *e, struct ike_kid *k);
+/* Byte/packet limits of c into an SA about to be installed. */
+void ike_life_sa_params(const struct conn_cfg *c, struct sa_params *p);
+/* The IKE SA of e was established. */
+void ike_life_established(struct ike_ent *e, uint64_t now);
+/* One timer step for e; true if e is now being torn down. */
+bool ike_life_tick(struct ike_mgr *m, struct ike_ent *e, uint64_t now);
+/* Once per tick: restart connections (dpd_action/close_action). */
+void ike_life_mgr_tick(struct ike_mgr *m, uint64_t now);
+/* The peer of e is gone (DPD, no answer): why; apply dpd_action. */
+void ike_life_dead(struct ike_mgr *m, struct ike_ent *e, const char *why);
+/* e's IKE SA was rekeyed (sa->rekeyed_to, §2.18): a new entry takes it
+ * and the Child SAs; e goes. */
+void ike_life_rekeyed(struct ike_mgr *m, struct ike_ent *e);
+/* e was established: INITIAL_CONTACT (§2.4) removes stale IKE SAs. */
+void ike_life_initial_contact(struct ike_mgr *m, struct ike_ent *e);
+/* The peer deleted e: apply close_action unless e was replaced. */
+void ike_life_closed(struct ike_mgr *m, struct ike_ent *e);
 
 /* "aes128gcm16-prfsha256-x25519"-style names of negotiated transforms. */
 void ike_algs_fmt(const struct proposal_chosen *c, char *buf, size_t len);

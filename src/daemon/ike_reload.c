@@ -250,6 +250,9 @@ int ike_mgr_reload(struct ike_mgr *m, struct conn_set *ncs,
 		for (e = m->ents; e; e = e->next)
 			if (e->conn == o)
 				e->conn = n;
+		/* A pending dpd_action/close_action (ike_life.c). */
+		n->retry_at = o->retry_at;
+		n->trapped = o->trapped;
 		kept++;
 	}
 	for (i = 0; i < ncs->n; i++) {

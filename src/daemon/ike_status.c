@@ -103,11 +103,19 @@ static void json_child(struct ike_ent *e, const struct ike_kid *k,
 	json_kv_u64(j, "replay_drops", si.replay_drops);
 	json_kv_u64(j, "auth_fails", si.auth_fails);
 	json_kv_u64(j, "age_s", now - k->added);
-	/* No rekeying or lifetimes yet. */
+	/* Lifetimes (ike_life.c); null when none is running (a pair
+	 * replaced by a rekey waits for its Delete). */
 	json_key(j, "rekey_in_s");
-	json_null(j);
+	if (k->rekey_at)
+		json_u64(j, k->rekey_at > now ? k->rekey_at - now : 0);
+	else
+		json_null(j);
 	json_key(j, "expire_in_s");
-	json_null(j);
+	if (k->expire_at)
+		json_u64(j, k->expire_at > now ? k->expire_at - now : 0);
+	else
+		json_null(j);
+	json_kv_u64(j, "rekeys", k->rekeys);
 	json_obj_end(j);
 }
 
@@ -161,11 +169,26 @@ void ike_mgr_status(struct ike_mgr *m, struct json *j, uint64_t now)
 			json_kv_str(j, "algorithms", alg);
 			json_kv_u64(j, "established_s",
 				    e->established ? now - e->established : 0);
+			/* Reauthentication (ike_life.c); null when not
+			 * ours to start or not established. */
 			json_key(j, "rekey_in_s");
-			json_null(j);
+			if (e->rekey_at && !e->dead_at && !e->reauth_started)
+				json_u64(j, e->rekey_at > now
+						    ? e->rekey_at - now
+						    : 0);
+			else
+				json_null(j);
+			json_key(j, "expire_in_s");
+			if (e->expire_at && !e->dead_at)
+				json_u64(j, e->expire_at > now
+						    ? e->expire_at - now
+						    : 0);
+			else
+				json_null(j);
+			json_kv_u64(j, "rekeys", e->rekeys);
 			json_kv_arr(j, "child_sas");
 			for (k = 0; k < IKE_KIDS_MAX; k++)
-				if (e->kids[k].used)
+				if (e->kids[k].used && !e->kids[k].lingering)
 					json_child(e, &e->kids[k], j, now);
 			json_arr_end(j);
 			json_obj_end(j);

@@ -72,10 +72,15 @@ static void on_event(const struct dp_event *ev, void *arg)
 			 addr_fmt(&ev->dst, db, sizeof(db)));
 		break;
 	case DP_EV_SOFT_EXPIRE:
+		/* An IKE Child SA: rekeyed (ike_life.c). */
+		if (ike_mgr_expire(d->ike, false, ev->spi))
+			break;
 		log_warn(LS_MAIN, "SA spi 0x%08x reached its soft lifetime "
 			 "(manual SA: not rekeyed)", ev->spi);
 		break;
 	case DP_EV_HARD_EXPIRE:
+		if (ike_mgr_expire(d->ike, true, ev->spi))
+			break;
 		log_warn(LS_MAIN, "SA spi 0x%08x reached its hard lifetime "
 			 "and was deleted", ev->spi);
 		break;

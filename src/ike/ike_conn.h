@@ -45,6 +45,9 @@ struct ike_conn {
 	uint8_t n_remote_ts;
 	enum ipsec_mode mode;
 	uint32_t reqid;
+	/* Certificates (ike_pki.h); NULL: PSK both ways.  Shared and
+	 * reference-counted: copies other than the IKE SA's borrow it. */
+	struct ike_pki *pki;
 };
 
 

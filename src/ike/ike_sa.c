@@ -10,6 +10,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "ike/ike_pki.h"
 #include "ike/ike_sa.h"
 
 static struct log_ratelimit drop_rl = LOG_RATELIMIT_INIT(10, 5);
@@ -79,13 +80,15 @@ int ike_sa_new(const struct ike_conn *conn, bool initiator, ike_child_cb cb,
 	struct ike_sa *sa;
 
 	*out = NULL;
-	if (conn->ike.n == 0 || conn->esp.n == 0 || conn->psk_len == 0 ||
+	if (conn->ike.n == 0 || conn->esp.n == 0 ||
+	    (conn->psk_len == 0 && ike_pki_uses_psk(conn->pki)) ||
 	    conn->n_local_ts == 0 || conn->n_remote_ts == 0)
 		return ERR_INVAL;
 	sa = calloc(1, sizeof(*sa));
 	if (!sa)
 		return ERR_NOMEM;
 	sa->conn = *conn;
+	ike_pki_ref(sa->conn.pki);
 	sa->initiator = initiator;
 	sa->child_cb = cb;
 	sa->cb_arg = cb_arg;
@@ -107,12 +110,15 @@ void ike_sa_free(struct ike_sa *sa)
 		if (sa->child[i])
 			ike_child_remove(sa, sa->child[i]);
 	ke_free(sa->ke);
+	ke_free(sa->rk_ke);
+	ike_sa_free(sa->rekeyed_to);
 	ikev2_sk_free(sa->sk);
 	free(sa->init_req);
 	free(sa->init_resp);
 	free(sa->resp_cache);
 	free(sa->req_cache);
 	ike_keys_wipe(&sa->keys);
+	ike_pki_unref(sa->conn.pki);
 	crypto_wipe(sa, sizeof(*sa));
 	free(sa);
 }
@@ -759,6 +765,9 @@ int ike_sa_kick(struct ike_sa *sa, struct ike_tx *tx)
 		memmove(sa->q_spi, sa->q_spi + 1, sa->q_n * sizeof(uint32_t));
 		if (kind == IKE_REQ_NEW || kind == IKE_REQ_REKEY)
 			r = ike_child_send_request(sa, kind, spi, tx);
+		else if (kind == IKE_REQ_REKEY_IKE)
+			r = sa->rekeyed_to ? 0
+					   : ike_rekey_send_request(sa, tx);
 		else
 			r = ike_info_send_request(sa, kind, spi, tx);
 	}

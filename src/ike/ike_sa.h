@@ -27,15 +27,20 @@
  * An IKE SA Delete is sent by ike_sa_delete() and flagged in
  * peer_deleted when received.
  *
- * Not implemented yet: IKE fragmentation (RFC 7383), certificates and
- * EAP, rekeying the IKE SA (§1.3.2; refused), retransmission timers (the
- * caller runs them and calls ike_sa_retransmit()).
+ * Authentication (x_auth.c): a pre-shared key or a certificate on each
+ * side, independently (conn.pki, ike_pki.h).
+ *
+ * Rekeying the IKE SA (§1.3.2, §2.18, x_rekey.c): ike_sa_rekey(), or a
+ * peer's request; the new SA appears in rekeyed_to with the Child SAs.
+ *
+ * Not implemented yet: IKE fragmentation (RFC 7383), EAP, retransmission
+ * timers (the caller runs them and calls ike_sa_retransmit()).
  *
  * Files: ike_sa.c (object, receive dispatch, NAT detection, IDs, traffic
  * selectors, Child SA bookkeeping, keys and events, the request queue),
  * x_init.c (IKE_SA_INIT), x_auth.c (IKE_AUTH), x_child.c
- * (CREATE_CHILD_SA), x_info.c (INFORMATIONAL: Deletes, liveness,
- * AUTHENTICATION_FAILED).
+ * (CREATE_CHILD_SA), x_rekey.c (CREATE_CHILD_SA for the IKE SA),
+ * x_info.c (INFORMATIONAL: Deletes, liveness, AUTHENTICATION_FAILED).
  */
 #ifndef IPSECD_IKE_IKE_SA_H
 #define IPSECD_IKE_IKE_SA_H
@@ -130,6 +135,8 @@ struct ike_sa {
 	/* RFC 7427 §4: the peer's SIGNATURE_HASH_ALGORITHMS, bit n set for
 	 * hash algorithm n (1 SHA1 .. 5 Identity); 0 if it sent none. */
 	uint32_t peer_sig_hashes;
+	/* RFC 7296 §3.7: the peer sent a CERTREQ (x_init.c, x_auth.c). */
+	bool peer_certreq;
 	uint8_t ni[IKEV2_NONCE_MAX];
 	size_t ni_len;
 	uint8_t nr[IKEV2_NONCE_MAX];
@@ -157,6 +164,10 @@ struct ike_sa {
 	/* Child SAs (ike_child.h); the first one comes with IKE_AUTH. */
 	uint32_t auth_spi;    /* ours (inbound) in IKE_AUTH, host order */
 	bool initial_contact; /* peer sent INITIAL_CONTACT */
+	/* Set by the caller before ike_sa_initiate() when other IKE SAs
+	 * with this peer stay (reauthentication, RFC 7296 §2.8.3): do not
+	 * send INITIAL_CONTACT (§2.4), or the peer drops them at once. */
+	bool no_initial_contact;
 	bool peer_deleted; /* the peer sent a Delete of the IKE SA */
 	struct ike_child *child[IKE_CHILD_SLOTS]; /* owned; NULL = free */
 	ike_child_ev_cb ev_cb;
@@ -172,6 +183,17 @@ struct ike_sa {
 	uint32_t q_spi[IKE_QUEUE_MAX];
 	size_t q_n;
 	uint64_t alive_acks; /* answers to ike_sa_liveness() */
+	/* IKE SA rekey (x_rekey.c, §2.18): the new SA once made (owned
+	 * until the caller takes it, then NULL again), and our request:
+	 * out or queued, its nonce, KE, SPI and group, retries, failures. */
+	struct ike_sa *rekeyed_to;
+	bool rk_out;
+	uint8_t rk_ni[IKE_NONCE_LEN];
+	size_t rk_ni_len;
+	struct ke *rk_ke;
+	uint8_t rk_spi[IKE_SPI_LEN];
+	uint16_t rk_group;
+	unsigned rk_tries, rk_failed;
 	uint16_t child_err;  /* last error notify about our Child SA */
 	uint64_t dropped;  /* datagrams dropped */
 };
@@ -238,6 +260,13 @@ int ike_sa_child_rekey(struct ike_sa *sa, uint32_t spi_in, struct ike_tx *tx);
  * event comes with the answer. */
 int ike_sa_child_delete(struct ike_sa *sa, uint32_t spi_in,
 			struct ike_tx *tx);
+/*
+ * Rekey the IKE SA (§1.3.2, §2.18) with CREATE_CHILD_SA; when the answer
+ * comes, the new SA is in sa->rekeyed_to with all Child SAs (the caller
+ * takes it, and deletes sa).  A peer's rekey is answered the same way.
+ * ERR_EXISTS if ours is out; a refusal counts in rk_failed.
+ */
+int ike_sa_rekey(struct ike_sa *sa, struct ike_tx *tx);
 /* An empty INFORMATIONAL request (liveness check, §1.4, §2.4); each
  * answer counts in alive_acks.  ERR_INVAL unless ESTABLISHED. */
 int ike_sa_liveness(struct ike_sa *sa, struct ike_tx *tx);
@@ -316,6 +345,9 @@ int ike_auth_recv_request(struct ike_sa *sa, const struct ikev2_msg *inner,
 			  struct ike_tx *tx);
 int ike_auth_recv_response(struct ike_sa *sa, const struct ikev2_msg *inner,
 			   struct ike_tx *tx);
+/* A CERTREQ naming our trust anchors if we want the peer's certificate
+ * (nothing otherwise). */
+int ike_auth_add_certreq(struct ike_sa *sa, struct ikev2_builder *b);
 /* x_child.c: CREATE_CHILD_SA (§1.3) */
 /* Responder's choice (§2.7, §2.9) among sa->conn and the conn_iter
  * connections: the first whose selectors intersect the proposal, then
@@ -362,6 +394,12 @@ int ike_sa_send_req(struct ike_sa *sa, struct ike_tx *tx, uint8_t exch,
 /* Build the CREATE_CHILD_SA request for a NEW or REKEY request. */
 int ike_child_send_request(struct ike_sa *sa, uint8_t kind, uint32_t spi,
 			   struct ike_tx *tx);
+/* x_rekey.c: the IKE SA rekey (§2.18) */
+int ike_rekey_recv_request(struct ike_sa *sa, const struct ikev2_msg *inner,
+			   uint32_t id, struct ike_tx *tx);
+int ike_rekey_send_request(struct ike_sa *sa, struct ike_tx *tx);
+int ike_rekey_recv_response(struct ike_sa *sa, const struct ikev2_msg *inner,
+			    struct ike_tx *tx);
 /* x_info.c: INFORMATIONAL (§1.4) */
 int ike_info_recv_request(struct ike_sa *sa, const struct ikev2_msg *inner,
 			  uint32_t id, struct ike_tx *tx);
@@ -380,6 +418,7 @@ enum {
 	IKE_REQ_LIVENESS, /* empty INFORMATIONAL */
 	IKE_REQ_DELETE_IKE,
 	IKE_REQ_OTHER,	  /* e.g. AUTHENTICATION_FAILED */
+	IKE_REQ_REKEY_IKE, /* CREATE_CHILD_SA for the IKE SA (§2.18) */
 };
 /* An encrypted message with the payloads added by fill(). */
 typedef int (*ike_fill_fn)(struct ike_sa *sa, struct ikev2_builder *b,

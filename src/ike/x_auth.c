@@ -1,21 +1,34 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The IKE_AUTH exchange with a pre-shared key, RFC 7296 §1.2, §2.15:
- *   HDR, SK {IDi, [N(INITIAL_CONTACT)], AUTH, SAi2, TSi, TSr,
- *            [N(USE_TRANSPORT_MODE)]}  -->
- *      <--  HDR, SK {IDr, AUTH, [N(USE_TRANSPORT_MODE)], SAr2, TSi, TSr}
- * An initiator that rejects the responder's AUTH says so in an
- * INFORMATIONAL request (§2.21.2); x_info.c handles the rest of that
- * exchange.
+ * The IKE_AUTH exchange, RFC 7296 §1.2, §2.15:
+ *   HDR, SK {IDi, [CERT,] [N(INITIAL_CONTACT),] [CERTREQ,] AUTH, SAi2,
+ *            TSi, TSr, [N(USE_TRANSPORT_MODE)]}  -->
+ *      <--  HDR, SK {IDr, [CERT,] AUTH, [N(USE_TRANSPORT_MODE)], SAr2,
+ *                    TSi, TSr}
+ * Each side authenticates with a pre-shared key (AUTH method 2) or a
+ * signature with its certificate's key (methods 1, 9-11, 14; auth_sig.h),
+ * independently of the other (conn.pki, ike_pki.h).  A peer with a
+ * certificate is checked in this order: its chain (cert.h), its ID
+ * against the certificate, its ID against our remote_id, the signature.
+ * Whatever fails is logged in words and answered with
+ * AUTHENTICATION_FAILED (§2.21.2); an initiator that rejects the
+ * responder says so in an INFORMATIONAL request, which x_info.c handles
+ * on the other side.
  */
+#include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/err.h"
 #include "common/log.h"
+#include "ike/auth_sig.h"
+#include "ike/cert.h"
+#include "ike/ike_pki.h"
 #include "ike/ike_sa.h"
 
 #define ID_BODY_MAX (4 + IKE_ID_MAX)
+#define WHY_MAX 512
 
 /* RestOfIDPayload (§2.15): ID Type | RESERVED | data. */
 static size_t id_body(uint8_t type, const uint8_t *data, size_t len,
@@ -27,10 +40,58 @@ static size_t id_body(uint8_t type, const uint8_t *data, size_t len,
 	return len + 4;
 }
 
+static bool local_pubkey(const struct ike_sa *sa)
+{
+	return sa->conn.pki && sa->conn.pki->local_auth == IKE_AUTHK_PUBKEY &&
+	       sa->conn.pki->local;
+}
+
+static bool remote_pubkey(const struct ike_sa *sa)
+{
+	return sa->conn.pki && sa->conn.pki->remote_auth == IKE_AUTHK_PUBKEY &&
+	       sa->conn.pki->store;
+}
+
+/* An identity for logs: "fqdn gw.example", "DN C=CH, CN=gw-a", ... */
+static const char *id_fmt(uint8_t type, const uint8_t *d, size_t len, char *out,
+			  size_t n)
+{
+	char a[INET6_ADDRSTRLEN], dn[WHY_MAX / 2];
+	size_t i, k;
+
+	switch (type) {
+	case IKEV2_ID_IPV4_ADDR:
+	case IKEV2_ID_IPV6_ADDR:
+		if (len != (type == IKEV2_ID_IPV4_ADDR ? 4u : 16u) ||
+		    !inet_ntop(type == IKEV2_ID_IPV4_ADDR ? AF_INET : AF_INET6,
+			       d, a, sizeof(a)))
+			break;
+		snprintf(out, n, "address %s", a);
+		return out;
+	case IKEV2_ID_FQDN:
+	case IKEV2_ID_RFC822_ADDR:
+		k = (size_t)snprintf(out, n, "%s ",
+				     type == IKEV2_ID_FQDN ? "fqdn" : "email");
+		for (i = 0; i < len && k + 1 < n; i++)
+			out[k++] =
+				d[i] >= 0x20 && d[i] < 0x7f ? (char)d[i] : '?';
+		out[k < n ? k : n - 1] = 0;
+		return out;
+	case IKEV2_ID_DER_ASN1_DN:
+		snprintf(out, n, "DN %s", ike_dn_str(d, len, dn, sizeof(dn)));
+		return out;
+	default:
+		break;
+	}
+	snprintf(out, n, "ID of type %u (%zu octets)", type, len);
+	return out;
+}
+
 /*
- * AUTH = prf(prf(PSK, "Key Pad for IKEv2"), <SignedOctets>), §2.15.
- * mine: the octets of our side (our first message, the peer's nonce,
- * our SK_p); else the peer's side, to verify.
+ * AUTH = prf(prf(PSK, "Key Pad for IKEv2"), <SignedOctets>), or a
+ * signature over <SignedOctets>, §2.15.  mine: the octets of our side
+ * (our first message, the peer's nonce, our SK_p); else the peer's
+ * side, to verify.
  */
 static int auth_octets(struct ike_sa *sa, bool mine, const uint8_t *idb,
 		       size_t idb_len, struct wbuf *w)
@@ -48,40 +109,300 @@ static int auth_octets(struct ike_sa *sa, bool mine, const uint8_t *idb,
 				   w);
 }
 
+/* Our AUTH payload: its method and data (w, initialised by the caller).
+ * ERR_UNSUPPORTED with why filled if our key cannot sign for this peer. */
 static int make_auth(struct ike_sa *sa, const uint8_t *idb, size_t idb_len,
-		     uint8_t *auth)
+		     uint8_t *method, struct wbuf *w, char *why, size_t n)
 {
-	struct wbuf w;
-	int r = wbuf_init(&w, 1024);
+	struct wbuf o;
+	size_t at;
+	int r = wbuf_init(&o, 1024);
 
 	if (r < 0)
 		return r;
-	r = auth_octets(sa, true, idb, idb_len, &w);
+	r = auth_octets(sa, true, idb, idb_len, &o);
+	if (r < 0)
+		goto out;
+	if (local_pubkey(sa)) {
+		/* RFC 7427 §4: method 14 if the peer announced its hashes,
+		 * else the key's classic method. */
+		r = auth_sig_make(cert_local_key(sa->conn.pki->local),
+				  sa->peer_sig_hashes, sa->conn.pki->sig_flags,
+				  o.p, o.len, method, w, why, n);
+		goto out;
+	}
+	*method = IKEV2_AUTH_PSK;
+	r = wbuf_reserve(w, sa->ike.prf->out_len, &at);
 	if (r == 0)
 		r = ikev2_psk_auth(sa->ike.prf, sa->conn.psk, sa->conn.psk_len,
-				   w.p, w.len, auth, sa->ike.prf->out_len);
-	wbuf_free(&w);
+				   o.p, o.len, wbuf_at(w, at),
+				   sa->ike.prf->out_len);
+out:
+	wbuf_free(&o);
 	return r;
 }
 
-static int check_auth(struct ike_sa *sa, const struct ikev2_id *id,
-		      const struct ikev2_auth *a)
+/* Our ID and AUTH, ready for the builder. */
+struct my_auth {
+	uint8_t id_type;
+	const uint8_t *id;
+	size_t id_len;
+	uint8_t method;
+	struct wbuf w;
+};
+
+static int my_auth_make(struct ike_sa *sa, struct my_auth *m, char *why,
+			size_t n)
+{
+	uint8_t idb[ID_BODY_MAX];
+	size_t idb_len;
+	int r;
+
+	ike_sa_local_id(sa, &m->id_type, &m->id, &m->id_len);
+	idb_len = id_body(m->id_type, m->id, m->id_len, idb);
+	r = wbuf_init(&m->w, 512);
+	if (r == 0)
+		r = make_auth(sa, idb, idb_len, &m->method, &m->w, why, n);
+	return r;
+}
+
+static void my_auth_free(struct my_auth *m)
+{
+	if (m->w.p)
+		crypto_wipe(m->w.p, m->w.len);
+	wbuf_free(&m->w);
+}
+
+/* IDx, [CERT...,] AUTH; the initiator's CERTREQ between (§1.2). */
+static int add_id_cert_auth(struct ike_sa *sa, struct ikev2_builder *b,
+			    const struct my_auth *m, bool certreq)
+{
+	const struct ike_pki *p = sa->conn.pki;
+	struct x509_st *c;
+	struct wbuf w;
+	size_t i, n;
+	int r;
+
+	r = ikev2_add_id(b, sa->initiator ? IKEV2_PL_IDI : IKEV2_PL_IDR,
+			 m->id_type, m->id, m->id_len);
+	/* §3.6: our end-entity certificate first, then the chain.
+	 * send_cert = ifasked waits for a CERTREQ (§3.7). */
+	if (r == 0 && local_pubkey(sa) &&
+	    (p->send_cert == IKE_SEND_CERT_ALWAYS ||
+	     (p->send_cert == IKE_SEND_CERT_IFASKED && sa->peer_certreq))) {
+		n = cert_local_chain_len(p->local);
+		for (i = 0; r == 0 && i <= n; i++) {
+			c = i ? cert_local_chain_at(p->local, i - 1)
+			      : cert_local_cert(p->local);
+			r = wbuf_init(&w, 1024);
+			if (r == 0)
+				r = cert_to_der(c, &w);
+			if (r == 0)
+				r = ikev2_add_cert(b, IKEV2_PL_CERT,
+						   IKEV2_CERT_X509_SIG, w.p,
+						   w.len);
+			wbuf_free(&w);
+		}
+	}
+	/* §3.10.1: we keep no other SAs with this peer. */
+	if (r == 0 && sa->initiator && !sa->no_initial_contact)
+		r = ikev2_add_notify(b, IKEV2_PROTO_NONE, NULL, 0,
+				     IKEV2_N_INITIAL_CONTACT, NULL, 0);
+	if (r == 0 && certreq)
+		r = ike_auth_add_certreq(sa, b);
+	if (r == 0)
+		r = ikev2_add_auth(b, m->method, m->w.p, m->w.len);
+	return r;
+}
+
+int ike_auth_add_certreq(struct ike_sa *sa, struct ikev2_builder *b)
 {
 	struct wbuf w;
 	int r;
 
-	if (a->method != IKEV2_AUTH_PSK)
-		return ERR_AUTH;
-	r = wbuf_init(&w, 1024);
-	if (r < 0)
-		return r;
-	r = auth_octets(sa, false, id->body, id->body_len, &w);
+	if (!remote_pubkey(sa))
+		return 0;
+	r = wbuf_init(&w, 128);
 	if (r == 0)
-		r = ikev2_psk_verify(sa->ike.prf, sa->conn.psk,
-				     sa->conn.psk_len, w.p, w.len, a->data,
-				     a->len);
+		r = cert_store_certreq(sa->conn.pki->store, &w);
+	/* §3.7: the SHA-1 hashes of our trust anchors' keys. */
+	if (r == 0 && w.len)
+		r = ikev2_add_cert(b, IKEV2_PL_CERTREQ, IKEV2_CERT_X509_SIG,
+				   w.p, w.len);
 	wbuf_free(&w);
 	return r;
+}
+
+/* Does the peer's ID fit the configured remote_id?  DNs compare as
+ * names (RFC 4945 §3.1.5), the rest octet for octet. */
+static bool remote_id_ok(const struct ike_sa *sa, const struct ikev2_id *id)
+{
+	const struct ike_id *want = &sa->conn.remote_id;
+
+	if (want->type == IKEV2_ID_DER_ASN1_DN &&
+	    id->type == IKEV2_ID_DER_ASN1_DN)
+		return ike_dn_equal(want->data, want->len, id->data, id->len);
+	return ike_sa_id_ok(sa, id);
+}
+
+/* The peer's CERT payloads of encoding 4: the first is its own. */
+struct peer_certs {
+	struct x509_st *c[CERT_CHAIN_MAX];
+	size_t n;
+};
+
+static void peer_certs_free(struct peer_certs *pc)
+{
+	size_t i;
+
+	for (i = 0; i < pc->n; i++)
+		cert_free(pc->c[i]);
+	pc->n = 0;
+}
+
+static int peer_certs_get(const struct ikev2_msg *m, struct peer_certs *pc,
+			  char *why, size_t n)
+{
+	const struct ikev2_payload *pl;
+	struct ikev2_cert ce;
+	size_t from = 0;
+	int r;
+
+	pc->n = 0;
+	while ((pl = ikev2_msg_next(m, IKEV2_PL_CERT, &from))) {
+		if (pc->n == CERT_CHAIN_MAX)
+			break;
+		if (ikev2_decode_cert(pl, &ce) < 0) {
+			snprintf(why, n, "malformed CERT payload");
+			return ERR_AUTH;
+		}
+		r = cert_from_payload(ce.encoding, ce.data, ce.len,
+				      &pc->c[pc->n]);
+		/* §3.6: other encodings we cannot use; a bad DER in
+		 * the first one is fatal, later ones are ignored. */
+		if (r < 0 && pc->n == 0) {
+			snprintf(why, n,
+				 "CERT of encoding %u %s (we take X.509 "
+				 "Certificate - Signature, 4)",
+				 ce.encoding,
+				 r == ERR_UNSUPPORTED ? "not supported"
+						      : "does not parse");
+			return ERR_AUTH;
+		}
+		if (r == 0)
+			pc->n++;
+	}
+	if (!pc->n) {
+		snprintf(why, n,
+			 "peer sent no certificate (remote_auth = pubkey; "
+			 "does it send_cert only when asked?)");
+		return ERR_AUTH;
+	}
+	return 0;
+}
+
+/*
+ * Is the peer who it says (§2.15)?  0, or ERR_AUTH (or another error)
+ * with why saying what did not match.
+ */
+static int check_peer(struct ike_sa *sa, const struct ikev2_msg *m,
+		      const struct ikev2_id *id, const struct ikev2_auth *a,
+		      char *why, size_t n)
+{
+	const struct ike_pki *p = sa->conn.pki;
+	struct peer_certs pc = {.n = 0};
+	char s1[WHY_MAX / 2], s2[WHY_MAX / 2], w2[CERT_WHY_MAX];
+	struct wbuf w;
+	int r;
+
+	w.p = NULL;
+	if (!remote_id_ok(sa, id)) {
+		snprintf(why, n, "peer's %s is not remote_id %s",
+			 id_fmt(id->type, id->data, id->len, s1, sizeof(s1)),
+			 id_fmt(sa->conn.remote_id.type,
+				sa->conn.remote_id.data, sa->conn.remote_id.len,
+				s2, sizeof(s2)));
+		return ERR_AUTH;
+	}
+	r = wbuf_init(&w, 1024);
+	if (r == 0)
+		r = auth_octets(sa, false, id->body, id->body_len, &w);
+	if (r < 0)
+		goto out;
+	if (!remote_pubkey(sa)) {
+		if (a->method != IKEV2_AUTH_PSK) {
+			snprintf(why, n,
+				 "peer used AUTH method %u, we expect a "
+				 "pre-shared key (remote_auth = psk)",
+				 a->method);
+			r = ERR_AUTH;
+		} else if (ikev2_psk_verify(sa->ike.prf, sa->conn.psk,
+					    sa->conn.psk_len, w.p, w.len,
+					    a->data, a->len) < 0) {
+			snprintf(why, n,
+				 "PSK AUTH does not verify (not the same "
+				 "pre-shared key)");
+			r = ERR_AUTH;
+		}
+		goto out;
+	}
+	if (!auth_sig_method_ok(a->method)) {
+		snprintf(why, n,
+			 "peer used AUTH method %u, we expect a signature "
+			 "(remote_auth = pubkey)",
+			 a->method);
+		r = ERR_AUTH;
+		goto out;
+	}
+	r = peer_certs_get(m, &pc, why, n);
+	if (r < 0)
+		goto out;
+	/* RFC 4945 §5: the chain to one of our CAs, then the binding of
+	 * the ID to the certificate (§3.1), then the proof of the key. */
+	r = cert_verify(p->store, pc.c[0], pc.c + 1, pc.n - 1, 0, w2,
+			sizeof(w2));
+	if (r < 0) {
+		snprintf(why, n, "certificate not accepted: %s", w2);
+		goto out;
+	}
+	r = cert_match_id(pc.c[0], id->type, id->data, id->len, w2, sizeof(w2));
+	if (r < 0) {
+		if (r == ERR_UNSUPPORTED)
+			snprintf(w2, sizeof(w2),
+				 "this ID type cannot be matched against "
+				 "a certificate");
+		snprintf(why, n,
+			 "peer's %s does not match its certificate "
+			 "%s: %s",
+			 id_fmt(id->type, id->data, id->len, s1, sizeof(s1)),
+			 cert_subject(pc.c[0], s2, sizeof(s2)), w2);
+		r = ERR_AUTH;
+		goto out;
+	}
+	r = auth_sig_verify(a->method, cert_pubkey(pc.c[0]), p->sig_flags, 0,
+			    w.p, w.len, a->data, a->len, w2, sizeof(w2));
+	if (r < 0) {
+		snprintf(why, n, "AUTH signature (method %u) of %s: %s",
+			 a->method, cert_subject(pc.c[0], s2, sizeof(s2)), w2);
+		r = ERR_AUTH;
+		goto out;
+	}
+	log_info(LS_IKE,
+		 "IKE_AUTH: peer %s authenticated by certificate "
+		 "\"%s\" (AUTH method %u)",
+		 id_fmt(id->type, id->data, id->len, s1, sizeof(s1)),
+		 cert_subject(pc.c[0], s2, sizeof(s2)), a->method);
+out:
+	peer_certs_free(&pc);
+	wbuf_free(&w);
+	return r;
+}
+
+/* A failed authentication, logged once with the reason (§2.21.2). */
+static void auth_fail(struct ike_sa *sa, const char *what, const char *why)
+{
+	snprintf(sa->detail, sizeof(sa->detail), "%s", why);
+	ike_sa_fail(sa, IKEV2_N_AUTHENTICATION_FAILED, what);
 }
 
 /* The ESP proposals of IKE_AUTH carry no KE transform: IKE_AUTH has no
@@ -98,10 +419,7 @@ static void esp_no_ke(const struct ike_sa *sa, struct proposal_list *l)
 /* ---- initiator: the request ---- */
 
 struct auth_req {
-	uint8_t id_type;
-	const uint8_t *id;
-	size_t id_len;
-	uint8_t auth[IKE_PRF_KEY_MAX];
+	struct my_auth me;
 	struct proposal_wire pw;
 	struct ikev2_ts tsi[SA_MAX_TS], tsr[SA_MAX_TS];
 };
@@ -111,14 +429,7 @@ static int fill_auth_req(struct ike_sa *sa, struct ikev2_builder *b, void *arg)
 	struct auth_req *q = arg;
 	int r;
 
-	r = ikev2_add_id(b, IKEV2_PL_IDI, q->id_type, q->id, q->id_len);
-	/* §3.10.1: we keep no other SAs with this peer. */
-	if (r == 0)
-		r = ikev2_add_notify(b, IKEV2_PROTO_NONE, NULL, 0,
-				     IKEV2_N_INITIAL_CONTACT, NULL, 0);
-	if (r == 0)
-		r = ikev2_add_auth(b, IKEV2_AUTH_PSK, q->auth,
-				   sa->ike.prf->out_len);
+	r = add_id_cert_auth(sa, b, &q->me, true);
 	if (r == 0)
 		r = ikev2_add_sa(b, q->pw.d, q->pw.n);
 	if (r == 0)
@@ -136,15 +447,19 @@ int ike_auth_build_request(struct ike_sa *sa, struct ike_tx *tx)
 {
 	struct auth_req *q = calloc(1, sizeof(*q));
 	struct proposal_list *esp = malloc(sizeof(*esp));
-	uint8_t idb[ID_BODY_MAX], spi[4];
-	size_t idb_len;
+	char why[WHY_MAX] = "";
+	uint8_t spi[4];
 	int r = ERR_NOMEM;
 
 	if (!q || !esp)
 		goto out;
-	ike_sa_local_id(sa, &q->id_type, &q->id, &q->id_len);
-	idb_len = id_body(q->id_type, q->id, q->id_len, idb);
-	r = make_auth(sa, idb, idb_len, q->auth);
+	r = my_auth_make(sa, &q->me, why, sizeof(why));
+	if (r < 0 && why[0]) {
+		/* Our key cannot sign anything this peer takes. */
+		auth_fail(sa, "cannot authenticate to the peer", why);
+		r = 0;
+		goto out;
+	}
 	if (r == 0)
 		r = ike_new_child_spi(sa, &sa->auth_spi);
 	if (r < 0)
@@ -163,8 +478,10 @@ int ike_auth_build_request(struct ike_sa *sa, struct ike_tx *tx)
 		sa->next_req_id = 2;
 	}
 out:
-	if (q)
+	if (q) {
+		my_auth_free(&q->me);
 		crypto_wipe(q, sizeof(*q));
+	}
 	free(q);
 	free(esp);
 	return r;
@@ -174,10 +491,7 @@ out:
 
 struct auth_resp {
 	uint16_t error; /* AUTHENTICATION_FAILED etc.: only that */
-	uint8_t id_type;
-	const uint8_t *id;
-	size_t id_len;
-	uint8_t auth[IKE_PRF_KEY_MAX];
+	struct my_auth me;
 	uint16_t child_error; /* NO_PROPOSAL_CHOSEN, TS_UNACCEPTABLE */
 	bool transport;
 	struct ikev2_prop_desc d;
@@ -194,10 +508,7 @@ static int fill_auth_resp(struct ike_sa *sa, struct ikev2_builder *b, void *arg)
 	if (p->error)
 		return ikev2_add_notify(b, IKEV2_PROTO_NONE, NULL, 0, p->error,
 					NULL, 0);
-	r = ikev2_add_id(b, IKEV2_PL_IDR, p->id_type, p->id, p->id_len);
-	if (r == 0)
-		r = ikev2_add_auth(b, IKEV2_AUTH_PSK, p->auth,
-				   sa->ike.prf->out_len);
+	r = add_id_cert_auth(sa, b, &p->me, false);
 	if (r == 0 && p->child_error)
 		return ikev2_add_notify(b, IKEV2_PROTO_NONE, NULL, 0,
 					p->child_error, NULL, 0);
@@ -248,13 +559,14 @@ int ike_auth_recv_request(struct ike_sa *sa, const struct ikev2_msg *inner,
 	const struct ikev2_payload *idp = first_of(inner, IKEV2_PL_IDI);
 	const struct ikev2_payload *ap = first_of(inner, IKEV2_PL_AUTH);
 	struct ts_sel ts_l[SA_MAX_TS], ts_r[SA_MAX_TS];
-	uint8_t n_l = 0, n_r = 0, idb[ID_BODY_MAX], spi[4];
+	uint8_t n_l = 0, n_r = 0, spi[4];
 	struct proposal_chosen c = {0};
 	const struct ike_conn *cc = NULL;
 	struct ikev2_id id;
 	struct ikev2_auth a;
 	struct ikev2_notify n;
-	size_t idb_len;
+	char why[WHY_MAX] = "";
+	size_t from = 0;
 	uint32_t peer_spi = 0;
 	int r = ERR_NOMEM, k;
 
@@ -267,18 +579,23 @@ int ike_auth_recv_request(struct ike_sa *sa, const struct ikev2_msg *inner,
 		ike_sa_fail(sa, p->error, "IKE_AUTH request lacks IDi/AUTH");
 		goto send;
 	}
-	/* §2.15: the peer must be who we expect and prove the PSK. */
-	if (!ike_sa_id_ok(sa, &id) || check_auth(sa, &id, &a) < 0) {
+	/* §2.15: the peer must be who we expect and prove it. */
+	r = check_peer(sa, inner, &id, &a, why, sizeof(why));
+	if (r < 0) {
 		p->error = IKEV2_N_AUTHENTICATION_FAILED;
-		ike_sa_fail(sa, p->error,
-			    "peer authentication failed (ID or PSK)");
+		auth_fail(sa, "initiator authentication failed", why);
 		goto send;
 	}
 	sa->initial_contact =
 		ikev2_msg_notify(inner, IKEV2_N_INITIAL_CONTACT, &n) != NULL;
-	ike_sa_local_id(sa, &p->id_type, &p->id, &p->id_len);
-	idb_len = id_body(p->id_type, p->id, p->id_len, idb);
-	r = make_auth(sa, idb, idb_len, p->auth);
+	/* §3.7: a CERTREQ asks for our certificate (send_cert ifasked). */
+	sa->peer_certreq = ikev2_msg_next(inner, IKEV2_PL_CERTREQ, &from);
+	r = my_auth_make(sa, &p->me, why, sizeof(why));
+	if (r < 0 && why[0]) {
+		p->error = IKEV2_N_AUTHENTICATION_FAILED;
+		auth_fail(sa, "cannot authenticate to the peer", why);
+		goto send;
+	}
 	if (r < 0)
 		goto out;
 	sa->state = IKE_S_ESTABLISHED;
@@ -314,8 +631,10 @@ send:
 				    p->transport ? IPSEC_MODE_TRANSPORT
 						 : IPSEC_MODE_TUNNEL);
 out:
-	if (p)
+	if (p) {
+		my_auth_free(&p->me);
 		crypto_wipe(p, sizeof(*p));
+	}
 	free(p);
 	free(ci);
 	return r;
@@ -360,10 +679,9 @@ int ike_auth_recv_response(struct ike_sa *sa, const struct ikev2_msg *inner,
 			    "IKE_AUTH response without IDr/AUTH");
 		return 0;
 	}
-	if (!ike_sa_id_ok(sa, &id) || check_auth(sa, &id, &a) < 0) {
+	if (check_peer(sa, inner, &id, &a, why, sizeof(why)) < 0) {
 		/* §2.21.2: tell the responder in an INFORMATIONAL. */
-		ike_sa_fail(sa, IKEV2_N_AUTHENTICATION_FAILED,
-			    "responder authentication failed (ID or PSK)");
+		auth_fail(sa, "responder authentication failed", why);
 		r = ike_sa_send_sk(sa, tx, IKEV2_EXCH_INFORMATIONAL, false,
 				   sa->next_req_id, fill_auth_failed, NULL);
 		sa->next_req_id++;

@@ -13,8 +13,7 @@
  * answer comes and then deletes the old pair (x_info.c); the responder
  * installs the new inbound SA at once and its new outbound SA only when
  * that Delete arrives, when the initiator is sure to have the new
- * inbound SA.  Rekeying the IKE SA itself is not done (answered with
- * NO_PROPOSAL_CHOSEN).
+ * inbound SA.  Rekeying the IKE SA itself is in x_rekey.c.
  *
  * Simultaneous rekeying of one Child SA by both ends (§2.8.1): of the
  * two new pairs, the one whose exchange used the lowest of the four
@@ -471,6 +470,11 @@ int ike_child_recv_response(struct ike_sa *sa, const struct ikev2_msg *inner,
 		r = ERR_NOMEM;
 		goto out;
 	}
+	if (sa->cur_kind == IKE_REQ_REKEY_IKE) {
+		/* Our IKE SA rekey (§2.18): x_rekey.c. */
+		r = ike_rekey_recv_response(sa, inner, tx);
+		goto out;
+	}
 	if (!n || n->state != IKE_CHILD_CREATING)
 		goto out;
 	if (child_refused(sa, n, inner, tx))
@@ -764,11 +768,9 @@ int ike_child_recv_request(struct ike_sa *sa, const struct ikev2_msg *inner,
 		goto send;
 	}
 	if (is_ike_rekey(inner)) {
-		/* Rekeying the IKE SA (§1.3.2) is not implemented. */
-		ike_sa_peer_log("CREATE_CHILD_SA: IKE SA rekeying is not "
-				"supported; NO_PROPOSAL_CHOSEN");
-		p->error = IKEV2_N_NO_PROPOSAL_CHOSEN;
-		goto send;
+		/* Rekeying the IKE SA (§1.3.2): x_rekey.c. */
+		free(p);
+		return ike_rekey_recv_request(sa, inner, id, tx);
 	}
 	if (rekey_target(sa, inner, &old)) {
 		/* §2.25: we do not have the SA to rekey. */

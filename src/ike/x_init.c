@@ -357,6 +357,9 @@ int ike_init_recv_request(struct ike_sa *sa, const uint8_t *msg_buf, size_t len,
 	/* RFC 7427 §4: answered only to an initiator that sent its own. */
 	if (r == 0 && sa->peer_sig_hashes)
 		r = add_sig_hashes(&b);
+	/* §1.2, §3.7: a responder wanting a certificate asks here. */
+	if (r == 0)
+		r = ike_auth_add_certreq(sa, &b);
 	if (r == 0)
 		r = ikev2_build_end(&b);
 	if (r == 0)
@@ -504,6 +507,7 @@ int ike_init_recv_response(struct ike_sa *sa, const uint8_t *msg_buf,
 	}
 	ike_sa_check_natd(sa, msg);
 	sa->peer_sig_hashes = peer_sig_hashes(msg);
+	sa->peer_certreq = ikev2_msg_next(msg, IKEV2_PL_CERTREQ, &(size_t){0});
 	/* A real answer: an earlier forged error does not count. */
 	sa->init_err = 0;
 	sa->detail[0] = 0;

@@ -276,8 +276,12 @@ static void test_id_types(void **state)
 		{ "ipv4:2001:db8::1", ERR_INVAL, 0, NULL, 0 },
 		{ "ipv4:#c00002", ERR_INVAL, 0, NULL, 0 },
 		{ "2001:db8::g", ERR_INVAL, 0, NULL, 0 },
-		{ "C=CH, O=strongSwan, CN=gw", ERR_UNSUPPORTED, 0, NULL, 0 },
-		{ "asn1dn:#3000", ERR_UNSUPPORTED, 0, NULL, 0 },
+		/* DNs (ike_pki.c): the DER of the Name. */
+		{ "C=CH, O=strongSwan, CN=gw", 0, IKEV2_ID_DER_ASN1_DN, NULL,
+		  49 },
+		{ "asn1dn:#3000", 0, IKEV2_ID_DER_ASN1_DN, "\x30\x00", 2 },
+		{ "C=CHE, CN=gw", ERR_INVAL, 0, NULL, 0 },
+		{ "asn1gn:#3000", ERR_UNSUPPORTED, 0, NULL, 0 },
 	};
 	struct ike_id id;
 	const char *why;
@@ -307,7 +311,7 @@ static void test_id_errors(void **state)
 				   "local = 192.0.2.1\n"
 				   "remote = 192.0.2.2\n"
 				   "local_id = %any\n"
-				   "remote_id = CN=peer\n"
+				   "remote_id = C=CHE, CN=peer\n"
 				   "psk = secret-secret-secret\n"
 				   "local_ts = 10.0.0.0/8\n"
 				   "remote_ts = 10.1.0.0/16\n"
@@ -327,8 +331,8 @@ static void test_id_errors(void **state)
 	log = logged();
 	assert_non_null(strstr(log, "t.conf:4: [conn i] local_id: '%any' is "
 				    "a wildcard"));
-	assert_non_null(strstr(log, "t.conf:5: [conn i] remote_id: 'CN=peer' "
-				    "is a distinguished name"));
+	assert_non_null(strstr(log, "t.conf:5: [conn i] remote_id: 'C=CHE, "
+				    "CN=peer' has a value that does not fit"));
 	/* The valid section is not blamed. */
 	assert_null(strstr(log, "[conn j]"));
 }

@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Rekeying the IKE SA (src/ike/x_rekey.c, RFC 7296 §1.3.2, §2.18): two
+ * IKE SAs in one process, established with IKE_SA_INIT + IKE_AUTH, then
+ *   - a rekey by the original initiator and one by the original
+ *     responder: both ends make the same new SA (SPIs, SK_d, SK_e*),
+ *     different from the old one, the rekey initiator is the new SA's
+ *     initiator, the Child SA moves without an event, and the new SA
+ *     carries INFORMATIONAL and CREATE_CHILD_SA (Child SA rekey);
+ *   - a rekey request while a request of the responder is out is
+ *     answered with TEMPORARY_FAILURE (§2.25): nothing changes.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/err.h"
+#include "ike/ike_sa.h"
+
+struct side {
+	struct ike_sa *sa;
+	unsigned n_ev, n_up;
+};
+
+static void on_ev(void *arg, enum ike_child_event type,
+		  const struct ike_child *c, const struct sa_params *in,
+		  const struct sa_params *out)
+{
+	struct side *s = arg;
+
+	(void)c;
+	(void)in;
+	(void)out;
+	s->n_ev++;
+	if (type == IKE_CHILD_UP || type == IKE_CHILD_UP_IN)
+		s->n_up++;
+}
+
+static void ts(struct ts_sel *t, const char *pfx)
+{
+	memset(t, 0, sizeof(*t));
+	assert_int_equal(prefix_parse(pfx, &t->net), 0);
+	t->port_hi = 65535;
+}
+
+static void make_conn(struct ike_conn *c, bool initiator, const char *a,
+		      const char *b)
+{
+	char err[1024];
+
+	memset(c, 0, sizeof(*c));
+	assert_int_equal(addr_parse(initiator ? "192.0.2.1" : "192.0.2.2",
+				    &c->local_addr),
+			 0);
+	assert_int_equal(addr_parse(initiator ? "192.0.2.2" : "192.0.2.1",
+				    &c->remote_addr),
+			 0);
+	if (proposal_parse("aes128gcm16-prfsha256-x25519, "
+			   "aes256-sha256-modp2048",
+			   IKEV2_PROTO_IKE, &c->ike, err, sizeof(err)) ||
+	    proposal_parse("aes128gcm16", IKEV2_PROTO_ESP, &c->esp, err,
+			   sizeof(err))) {
+		print_error("%s\n", err);
+		fail();
+	}
+	c->psk_len = 5;
+	memcpy(c->psk, "k3y-1", 5);
+	ts(&c->local_ts[0], a);
+	ts(&c->remote_ts[0], b);
+	c->n_local_ts = c->n_remote_ts = 1;
+	c->mode = IPSEC_MODE_TUNNEL;
+	c->reqid = 1;
+}
+
+/* Deliver tx from a to b, then the answers back, until quiet. */
+static void pump(struct side *a, struct side *b, struct ike_tx *tx)
+{
+	struct ike_tx next;
+	struct side *from = a, *to = b, *t;
+	size_t k;
+	int rounds;
+
+	for (rounds = 0; tx->n && rounds < 20; rounds++) {
+		memset(&next, 0, sizeof(next));
+		for (k = 0; k < tx->n; k++) {
+			struct ike_dgram_out *d = &tx->d[k];
+
+			ike_sa_recv(to->sa, d->p, d->len, &d->src, d->sport,
+				    &d->dst, d->dport, &next);
+		}
+		ike_tx_clear(tx);
+		*tx = next;
+		t = from;
+		from = to;
+		to = t;
+	}
+	assert_int_equal(tx->n, 0);
+}
+
+static size_t n_children(const struct ike_sa *sa)
+{
+	size_t k, n = 0;
+
+	for (k = 0; k < IKE_CHILD_SLOTS; k++)
+		n += sa->child[k] != NULL;
+	return n;
+}
+
+static void establish(struct side *i, struct side *r)
+{
+	struct ike_conn ci, cr;
+	struct ike_tx tx = {0};
+
+	make_conn(&ci, true, "10.1.0.0/16", "10.2.0.0/16");
+	make_conn(&cr, false, "10.2.0.0/16", "10.1.0.0/16");
+	memset(i, 0, sizeof(*i));
+	memset(r, 0, sizeof(*r));
+	assert_int_equal(ike_sa_new(&ci, true, NULL, NULL, &i->sa), 0);
+	assert_int_equal(ike_sa_new(&cr, false, NULL, NULL, &r->sa), 0);
+	ike_sa_set_hooks(i->sa, on_ev, NULL, i);
+	ike_sa_set_hooks(r->sa, on_ev, NULL, r);
+	assert_int_equal(ike_sa_initiate(i->sa, &tx), 0);
+	pump(i, r, &tx);
+	assert_int_equal(i->sa->state, IKE_S_ESTABLISHED);
+	assert_int_equal(r->sa->state, IKE_S_ESTABLISHED);
+	assert_int_equal(i->n_up, 1);
+	assert_int_equal(r->n_up, 1);
+}
+
+/* a rekeys the IKE SA with b; both switch to the new SA. */
+static void rekey(struct side *a, struct side *b)
+{
+	struct ike_sa *na, *nb, *oa = a->sa, *ob = b->sa;
+	struct ike_tx tx = {0};
+	unsigned ev_a = a->n_ev, ev_b = b->n_ev;
+
+	assert_int_equal(ike_sa_rekey(a->sa, &tx), 0);
+	assert_int_equal(ike_sa_rekey(a->sa, &tx), ERR_EXISTS);
+	assert_int_equal(tx.n, 1);
+	pump(a, b, &tx);
+	na = oa->rekeyed_to;
+	nb = ob->rekeyed_to;
+	assert_non_null(na);
+	assert_non_null(nb);
+	oa->rekeyed_to = ob->rekeyed_to = NULL;
+	/* §2.18: the rekey initiator is the new SA's initiator and its
+	 * SPI is SPIi. */
+	assert_true(na->initiator);
+	assert_false(nb->initiator);
+	assert_memory_equal(na->spi_i, nb->spi_i, IKE_SPI_LEN);
+	assert_memory_equal(na->spi_r, nb->spi_r, IKE_SPI_LEN);
+	assert_memory_not_equal(na->spi_i, oa->spi_i, IKE_SPI_LEN);
+	assert_memory_not_equal(na->spi_i, oa->spi_r, IKE_SPI_LEN);
+	assert_int_equal(na->keys.sk_d_len, nb->keys.sk_d_len);
+	assert_memory_equal(na->keys.sk_d, nb->keys.sk_d, na->keys.sk_d_len);
+	assert_memory_not_equal(na->keys.sk_d, oa->keys.sk_d,
+				na->keys.sk_d_len);
+	assert_memory_equal(na->keys.sk_ei, nb->keys.sk_ei,
+			    na->keys.sk_e_len);
+	assert_int_equal(na->state, IKE_S_ESTABLISHED);
+	assert_int_equal(na->next_req_id, 0);
+	/* The Child SA moved, without any event. */
+	assert_int_equal(n_children(oa), 0);
+	assert_int_equal(n_children(ob), 0);
+	assert_int_equal(n_children(na), 1);
+	assert_int_equal(n_children(nb), 1);
+	assert_int_equal(a->n_ev, ev_a);
+	assert_int_equal(b->n_ev, ev_b);
+	ike_sa_free(oa);
+	ike_sa_free(ob);
+	a->sa = na;
+	b->sa = nb;
+}
+
+/* The SAs of i and r talk: liveness both ways, a Child SA rekey. */
+static void check_talk(struct side *i, struct side *r)
+{
+	struct ike_tx tx = {0};
+	struct ike_child *c = NULL;
+	size_t k;
+
+	assert_int_equal(ike_sa_liveness(i->sa, &tx), 0);
+	pump(i, r, &tx);
+	assert_int_equal(i->sa->alive_acks, 1);
+	assert_int_equal(ike_sa_liveness(r->sa, &tx), 0);
+	pump(r, i, &tx);
+	assert_int_equal(r->sa->alive_acks, 1);
+	for (k = 0; k < IKE_CHILD_SLOTS && !c; k++)
+		c = i->sa->child[k];
+	assert_non_null(c);
+	assert_int_equal(ike_sa_child_rekey(i->sa, c->spi_in, &tx), 0);
+	pump(i, r, &tx);
+	assert_int_equal(i->n_up, 2);
+	assert_int_equal(r->n_up, 2);
+	assert_int_equal(n_children(i->sa), 1);
+	assert_int_equal(n_children(r->sa), 1);
+	assert_int_equal(i->sa->dropped + r->sa->dropped, 0);
+}
+
+static void test_rekey_by_initiator(void **state)
+{
+	struct side i, r;
+
+	(void)state;
+	establish(&i, &r);
+	rekey(&i, &r);
+	check_talk(&i, &r);
+	ike_sa_free(i.sa);
+	ike_sa_free(r.sa);
+}
+
+static void test_rekey_by_responder(void **state)
+{
+	struct side i, r;
+
+	(void)state;
+	establish(&i, &r);
+	rekey(&r, &i);
+	/* r started the rekey: it is the new SA's initiator. */
+	assert_true(r.sa->initiator);
+	check_talk(&r, &i);
+	/* And again, by the other end of the new SA. */
+	rekey(&i, &r);
+	assert_true(i.sa->initiator);
+	ike_sa_free(i.sa);
+	ike_sa_free(r.sa);
+}
+
+static void test_busy(void **state)
+{
+	struct side i, r;
+	struct ike_tx tx = {0}, held = {0};
+
+	(void)state;
+	establish(&i, &r);
+	/* r's liveness request is out (not delivered yet) when i's rekey
+	 * request arrives: TEMPORARY_FAILURE (§2.25). */
+	assert_int_equal(ike_sa_liveness(r.sa, &held), 0);
+	assert_int_equal(ike_sa_rekey(i.sa, &tx), 0);
+	pump(&i, &r, &tx);
+	assert_null(i.sa->rekeyed_to);
+	assert_null(r.sa->rekeyed_to);
+	assert_int_equal(i.sa->rk_failed, 1);
+	assert_false(i.sa->rk_out);
+	assert_int_equal(n_children(i.sa), 1);
+	pump(&r, &i, &held);
+	assert_int_equal(r.sa->alive_acks, 1);
+	/* Now it works. */
+	rekey(&i, &r);
+	ike_sa_free(i.sa);
+	ike_sa_free(r.sa);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rekey_by_initiator),
+		cmocka_unit_test(test_rekey_by_responder),
+		cmocka_unit_test(test_busy),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
