@@ -29,23 +29,8 @@ struct csec {
 };
 
 /* "file:line: [conn x] key: message" (kv NULL: the section line). */
-__attribute__((format(printf, 3, 4))) static void
-cerr(struct csec *c, const struct ini_kv *kv, const char *fmt, ...)
-{
-	char msg[1200];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (kv)
-		log_err(LS_CFG, "%s:%u: %s %s: %s", c->file, kv->line, c->title,
-			kv->key, msg);
-	else
-		log_err(LS_CFG, "%s:%u: %s: %s", c->file, c->s->line, c->title,
-			msg);
-	c->errs++;
-}
+#define cerr(c, kv, ...) \
+	ini_kv_err((c)->s, (kv), (c)->title, &(c)->errs, __VA_ARGS__)
 
 /* A comma list of prefixes into a selector set (any protocol/port). */
 static void get_ts(struct csec *c, struct ini_kv *kv, struct ts_sel *ts,

@@ -29,11 +29,8 @@ static void dur(struct ini_section *s, const char *key, uint64_t dflt,
 		return;
 	}
 	if (*out && *out < min) {
-		log_err(LS_CFG,
-			"%s:%u: %s %s: %s is too short (at least %llu s)",
-			ini_path(s->ini), kv ? kv->line : s->line, title, key,
-			kv ? kv->value : "?", (unsigned long long)min);
-		(*errs)++;
+		ini_kv_err(s, kv, title, errs, "%s is too short (at least %llu s)",
+			   kv ? kv->value : "?", (unsigned long long)min);
 	}
 }
 
@@ -53,11 +50,9 @@ static void action(struct ini_section *s, const char *key,
 	else if (!strcasecmp(kv->value, "trap"))
 		*out = CONN_ACT_TRAP;
 	else {
-		log_err(LS_CFG,
-			"%s:%u: %s %s: '%s' is not valid (use clear | "
-			"restart | trap; none = clear)",
-			ini_path(s->ini), kv->line, title, key, kv->value);
-		(*errs)++;
+		ini_kv_err(s, kv, title, errs,
+			   "'%s' is not valid (use clear | restart | trap; "
+			   "none = clear)", kv->value);
 	}
 }
 
@@ -82,20 +77,16 @@ void conn_life_parse(struct ini_section *s, const char *title, int start,
 	if (!l->ike_lifetime || !l->child_lifetime) {
 		kv = ini_get_kv(s, l->ike_lifetime ? "child_lifetime"
 						   : "ike_lifetime");
-		log_err(LS_CFG, "%s:%u: %s %s: must not be 0 (SAs must be "
-			"rekeyed, RFC 7296 §2.8)", ini_path(s->ini),
-			kv ? kv->line : s->line, title,
-			kv ? kv->key : "lifetime");
-		(*errs)++;
+		ini_kv_err(s, kv, title, errs, "%smust not be 0 (SAs must "
+			   "be rekeyed, RFC 7296 §2.8)",
+			   kv ? "" : "a lifetime ");
 	}
 	if (l->rekey_margin &&
 	    (2 * l->rekey_margin > l->child_lifetime ||
 	     2 * l->rekey_margin > l->ike_lifetime)) {
 		kv = ini_get_kv(s, "rekey_margin");
-		log_err(LS_CFG, "%s:%u: %s rekey_margin: must be at most half "
-			"of ike_lifetime and child_lifetime", ini_path(s->ini),
-			kv ? kv->line : s->line, title);
-		(*errs)++;
+		ini_kv_err(s, kv, title, errs, "must be at most half of "
+			   "ike_lifetime and child_lifetime");
 	}
 	r = ini_get_bool(s, "reauth", &l->reauth);
 	if (r && r != ERR_NOTFOUND)
@@ -111,10 +102,8 @@ void conn_life_parse(struct ini_section *s, const char *title, int start,
 
 		v = strtoull(kv->value, &end, 10);
 		if (*end || kv->value[0] == '-') {
-			log_err(LS_CFG, "%s:%u: %s life_packets: '%s' is not a "
-				"number", ini_path(s->ini), kv->line, title,
-				kv->value);
-			(*errs)++;
+			ini_kv_err(s, kv, title, errs, "'%s' is not a number",
+				   kv->value);
 		}
 		l->life_packets = v;
 	}

@@ -2,6 +2,7 @@
 #include "config/ini.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -336,6 +337,25 @@ out:
 const char *ini_path(const struct ini *ini)
 {
 	return ini->path;
+}
+
+void ini_kv_err(const struct ini_section *s, const struct ini_kv *kv,
+		const char *title, int *errs, const char *fmt, ...)
+{
+	char msg[1200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (kv)
+		log_err(LS_CFG, "%s:%u: %s %s: %s", ini_path(s->ini), kv->line,
+			title, kv->key, msg);
+	else
+		log_err(LS_CFG, "%s:%u: %s: %s", ini_path(s->ini), s->line,
+			title, msg);
+	if (errs)
+		(*errs)++;
 }
 
 struct ini_section *ini_first(const struct ini *ini)

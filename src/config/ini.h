@@ -61,6 +61,15 @@ void ini_free(struct ini *ini);
 /* The file name given to ini_load()/ini_parse_mem() (borrowed). */
 const char *ini_path(const struct ini *ini);
 
+/*
+ * Log a configuration error once, as "file:line: TITLE KEY: message"
+ * (kv NULL: the section's line, "file:line: TITLE: message"), and count
+ * it in *errs.  TITLE names the section, e.g. "[conn office]".
+ */
+__attribute__((format(printf, 5, 6))) void
+ini_kv_err(const struct ini_section *s, const struct ini_kv *kv,
+	   const char *title, int *errs, const char *fmt, ...);
+
 /* Iteration in file order; NULL at the end. */
 struct ini_section *ini_first(const struct ini *ini);
 struct ini_section *ini_next(const struct ini_section *s);
