@@ -14,19 +14,8 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/strongswan.sh"
-IPSECCTL=${IPSECCTL:-$(dirname "$IPSECD")/ipsecctl}
+. "$(dirname "$0")/ike_lib.sh"
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "not ok - netns tests need root"
-	exit 1
-fi
-if [ ! -x "$IPSECD" ] || [ ! -x "$IPSECCTL" ]; then
-	echo "not ok - $IPSECD or $IPSECCTL is not built (make)"
-	exit 1
-fi
-
-A_OUT=192.0.2.10
-B_OUT=192.0.2.20
 A_IN=198.51.100.1
 B_IN=203.0.113.1
 A_NET=198.51.100.0/24
@@ -35,10 +24,7 @@ PSK="ike-test-psk-0123456789abcdef"
 
 # topo: two namespaces A and B joined by a veth pair.
 topo() {
-	tl_ns A "$1-a" && tl_ns B "$1-b" &&
-		tl_veth "$A" veth0 "$B" veth0 &&
-		ip -n "$A" addr add "$A_OUT/24" dev veth0 &&
-		ip -n "$B" addr add "$B_OUT/24" dev veth0 &&
+	ike_topo "$1" &&
 		ip -n "$A" addr add "$A_IN/32" dev lo &&
 		ip -n "$B" addr add "$B_IN/32" dev lo
 }
@@ -67,31 +53,6 @@ conf() {
 	EOF
 }
 
-ctl() {
-	"$IPSECCTL" -S "$(tl_sock "$1")" "${@:2}"
-}
-
-# wait_state NS STATE: poll ipsecctl status for up to 10 s.
-wait_state() {
-	local i
-	for i in $(seq 1 50); do
-		ctl "$1" status --json 2>/dev/null |
-			grep -q "\"state\": *\"$2\"" && return 0
-		sleep 0.2
-	done
-	return 1
-}
-
-# wait_grep FILE PATTERN: poll FILE for up to 5 s.
-wait_grep() {
-	local i
-	for i in $(seq 1 25); do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		sleep 0.2
-	done
-	return 1
-}
-
 # ss_established DIR: charon lists an ESTABLISHED IKE SA (polls 5 s).
 ss_established() {
 	local i
@@ -101,10 +62,6 @@ ss_established() {
 		sleep 0.2
 	done
 	return 1
-}
-
-nsping() {
-	ip netns exec "$1" ping -q -c 3 -i 0.2 -W 2 -I "$2" "$3" >"$4" 2>&1
 }
 
 # json_num FILE KEY: the first value of a numeric key in ipsecctl JSON.
@@ -205,7 +162,6 @@ scenario_ike() {
 	tl_stop "$pb"
 }
 
-not() { ! "$@"; }
 
 # ---- (c) ipsecd <-> strongSwan, ipsecd in A, charon in B ----
 # scenario_ss ROLE: "init" (ipsecd initiates) or "resp" (charon does).

@@ -13,19 +13,8 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/strongswan.sh"
-IPSECCTL=${IPSECCTL:-$(dirname "$IPSECD")/ipsecctl}
+. "$(dirname "$0")/ike_lib.sh"
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "not ok - netns tests need root"
-	exit 1
-fi
-if [ ! -x "$IPSECD" ] || [ ! -x "$IPSECCTL" ]; then
-	echo "not ok - $IPSECD or $IPSECCTL is not built (make)"
-	exit 1
-fi
-
-A_OUT=192.0.2.10
-B_OUT=192.0.2.20
 A1=198.51.100.1
 A2=198.51.100.65
 B1=203.0.113.1
@@ -39,10 +28,7 @@ ESP1=aes128gcm16
 ESP2=aes128gcm16-x25519
 
 topo() {
-	tl_ns A "$1-a" && tl_ns B "$1-b" &&
-		tl_veth "$A" veth0 "$B" veth0 &&
-		ip -n "$A" addr add "$A_OUT/24" dev veth0 &&
-		ip -n "$B" addr add "$B_OUT/24" dev veth0 &&
+	ike_topo "$1" &&
 		ip -n "$A" addr add "$A1/32" dev lo &&
 		ip -n "$A" addr add "$A2/32" dev lo &&
 		ip -n "$B" addr add "$B1/32" dev lo &&
@@ -77,11 +63,6 @@ conf() {
 	EOF
 }
 
-ctl() {
-	"$IPSECCTL" -S "$(tl_sock "$1")" "${@:2}"
-}
-
-not() { ! "$@"; }
 
 # status NS FILE: JSON status into FILE.
 status() {
@@ -115,19 +96,6 @@ spis() {
 		inchild && cur == n && /"spi_out"/ { s = $0;
 			sub(/.*"spi_out": *"/, "", s); sub(/".*/, "", s);
 			print si "/" s }' "$1"
-}
-
-wait_grep() {
-	local i
-	for i in $(seq 1 50); do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		sleep 0.2
-	done
-	return 1
-}
-
-nsping() {
-	ip netns exec "$1" ping -q -c 3 -i 0.2 -W 2 -I "$2" "$3" >"$4" 2>&1
 }
 
 # bgping NS SRC DST FILE: 100 pings 50 ms apart (5 s), in the background.
@@ -195,7 +163,7 @@ scenario_pair() {
 	# Rekey net1 (no PFS) from A, net2 (PFS) from B, under traffic.
 	rekey_under_ping "$t" "$d" "rekey net1 by A" ctl "$A" rekey net1
 	tl_check "$t: A's log: net1's old Child SA removed" \
-		wait_grep "$d/a.log" "conn net1: Child SA removed (in ${old1%/*}"
+		wait_grep "$d/a.log" "conn net1: Child SA removed (in ${old1%/*}" 50
 	bgping "$B" "$B2" "$A2" "$d/ping-net2.txt"
 	sleep 1
 	tl_check "$t: rekey net2 by B (PFS) accepted" ctl "$B" rekey net2 \

@@ -19,21 +19,11 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/strongswan.sh"
-IPSECCTL=${IPSECCTL:-$(dirname "$IPSECD")/ipsecctl}
+. "$(dirname "$0")/ike_lib.sh"
+WAIT_STATE_TRIES=75
 FLOOD=$(cd "$(dirname "$0")" && pwd)/ike_flood.py
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "not ok - netns tests need root"
-	exit 1
-fi
-if [ ! -x "$IPSECD" ] || [ ! -x "$IPSECCTL" ]; then
-	echo "not ok - $IPSECD or $IPSECCTL is not built (make)"
-	exit 1
-fi
-
-A_OUT=192.0.2.10
 A_FLOOD=192.0.2.11
-B_OUT=192.0.2.20
 A_IN=198.51.100.1
 B_IN=203.0.113.1
 A_NET=198.51.100.0/24
@@ -41,36 +31,10 @@ B_NET=203.0.113.0/24
 PSK="dos-test-psk-0123456789abcdef"
 
 topo() {
-	tl_ns A "$1-a" && tl_ns B "$1-b" &&
-		tl_veth "$A" veth0 "$B" veth0 &&
-		ip -n "$A" addr add "$A_OUT/24" dev veth0 &&
+	ike_topo "$1" &&
 		ip -n "$A" addr add "$A_FLOOD/24" dev veth0 &&
-		ip -n "$B" addr add "$B_OUT/24" dev veth0 &&
 		ip -n "$A" addr add "$A_IN/32" dev lo &&
 		ip -n "$B" addr add "$B_IN/32" dev lo
-}
-
-ctl() {
-	"$IPSECCTL" -S "$(tl_sock "$1")" "${@:2}"
-}
-
-wait_state() {
-	local i
-	for i in $(seq 1 75); do
-		ctl "$1" status --json 2>/dev/null |
-			grep -q "\"state\": *\"$2\"" && return 0
-		sleep 0.2
-	done
-	return 1
-}
-
-wait_grep() {
-	local i
-	for i in $(seq 1 "${3:-25}"); do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		sleep 0.2
-	done
-	return 1
 }
 
 # connecting NS: IKE SAs of the daemon in NS that are CONNECTING.
@@ -83,11 +47,6 @@ rss_kb() {
 	sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$1/status"
 }
 
-nsping() {
-	ip netns exec "$1" ping -q -c 3 -i 0.2 -W 2 -I "$2" "$3" >"$4" 2>&1
-}
-
-not() { ! "$@"; }
 
 # ---- flood ----
 scenario_flood() {

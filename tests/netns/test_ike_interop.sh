@@ -26,16 +26,9 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/strongswan.sh"
-IPSECCTL=${IPSECCTL:-$(dirname "$IPSECD")/ipsecctl}
-
-if [ "$(id -u)" -ne 0 ]; then
-	echo "not ok - netns tests need root"
-	exit 1
-fi
-if [ ! -x "$IPSECD" ] || [ ! -x "$IPSECCTL" ]; then
-	echo "not ok - $IPSECD or $IPSECCTL is not built (make)"
-	exit 1
-fi
+. "$(dirname "$0")/ike_lib.sh"
+WAIT_STATE_TRIES=40
+NSPING_COUNT=2
 
 A4=192.0.2.10
 B4=192.0.2.20
@@ -93,22 +86,6 @@ conf() {
 	chmod 600 "$1"	# it holds the PSK
 }
 
-ctl() {
-	"$IPSECCTL" -S "$(tl_sock "$1")" "${@:2}"
-}
-
-not() { ! "$@"; }
-
-# wait_state NS STATE [N]: poll ipsecctl status for up to 8 s (N polls).
-wait_state() {
-	local i
-	for i in $(seq 1 "${3:-40}"); do
-		ctl "$1" status --json 2>/dev/null |
-			grep -q "\"state\": *\"$2\"" && return 0
-		sleep 0.2
-	done
-	return 1
-}
 
 # wait_child NS: an IKE SA with an installed Child SA (up to 8 s).
 wait_child() {
@@ -119,20 +96,6 @@ wait_child() {
 		sleep 0.2
 	done
 	return 1
-}
-
-# wait_grep FILE PATTERN: poll FILE for up to 5 s (grep -E).
-wait_grep() {
-	local i
-	for i in $(seq 1 25); do
-		grep -qE "$2" "$1" 2>/dev/null && return 0
-		sleep 0.2
-	done
-	return 1
-}
-
-nsping() {
-	ip netns exec "$1" ping -q -c 2 -i 0.2 -W 2 -I "$2" "$3" >"$4" 2>&1
 }
 
 # ike_algs FILE / child_algs FILE: the "algorithms" of the (first) IKE SA
@@ -351,12 +314,12 @@ np_init_log() {
 	local t=$1 log=$2 kind=$3 ns=$4
 	if [ "$kind" = ike ]; then
 		tl_check "$t: initiator log: no proposal chosen, names its offer" \
-			wait_grep "$log" "responder: no proposal chosen: we offered $NP_IKE\$"
+			wait_egrep "$log" "responder: no proposal chosen: we offered $NP_IKE\$"
 		tl_check "$t: initiator has no ESTABLISHED IKE SA" \
 			not wait_state "$ns" ESTABLISHED 1
 	else
 		tl_check "$t: initiator log: Child SA refused" \
-			wait_grep "$log" "$NP_CHILD_REFUSED$NP_ESP\$"
+			wait_egrep "$log" "$NP_CHILD_REFUSED$NP_ESP\$"
 		np_no_child "$t: initiator" "$ns"
 	fi
 }
@@ -366,13 +329,13 @@ np_resp_log() {
 	local t=$1 log=$2 kind=$3 ns=$4
 	if [ "$kind" = ike ]; then
 		tl_check "$t: responder log names both offers" \
-			wait_grep "$log" \
+			wait_egrep "$log" \
 			"$NP_PEER$NP_IKE_SA; we accept $NP_IKE_R_FMT\$"
 		tl_check "$t: responder has no ESTABLISHED IKE SA" \
 			not wait_state "$ns" ESTABLISHED 1
 	else
 		tl_check "$t: responder log names both ESP offers" \
-			wait_grep "$log" \
+			wait_egrep "$log" \
 			"$NP_PEER$NP_ESP_SA; we accept $NP_ESP_R\$"
 		np_no_child "$t: responder" "$ns"
 	fi

@@ -32,31 +32,15 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/strongswan.sh"
-IPSECCTL=${IPSECCTL:-$(dirname "$IPSECD")/ipsecctl}
-
-if [ "$(id -u)" -ne 0 ]; then
-	echo "not ok - netns tests need root"
-	exit 1
-fi
-if [ ! -x "$IPSECD" ] || [ ! -x "$IPSECCTL" ]; then
-	echo "not ok - $IPSECD or $IPSECCTL is not built (make)"
-	exit 1
-fi
+. "$(dirname "$0")/ike_lib.sh"
 
 PSK="ike-life-test-psk-0123456789abcdef"
 PINGS=6500 # 65 s at 10 ms
 
-ctl() {
-	"$IPSECCTL" -S "$(tl_sock "$1")" "${@:2}"
-}
-
 # pair_topo TAG: A 192.0.2.10 (lo 198.51.100.1, .65) -- B 192.0.2.20
 # (lo 203.0.113.1, .65) on one veth; sets A and B.
 pair_topo() {
-	tl_ns A "$1-a" && tl_ns B "$1-b" &&
-		tl_veth "$A" veth0 "$B" veth0 &&
-		ip -n "$A" addr add 192.0.2.10/24 dev veth0 &&
-		ip -n "$B" addr add 192.0.2.20/24 dev veth0 &&
+	ike_topo "$1" &&
 		ip -n "$A" addr add 198.51.100.1/32 dev lo &&
 		ip -n "$A" addr add 198.51.100.65/32 dev lo &&
 		ip -n "$B" addr add 203.0.113.1/32 dev lo &&
@@ -299,7 +283,6 @@ scenario_packets() {
 	tl_stop "$pb"
 }
 
-not() { ! "$@"; }
 quiet() { "$@" >/dev/null 2>&1; }
 
 # same_kids: A's inbound SPIs are B's outbound ones (uses $A, $B).

@@ -29,23 +29,9 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/strongswan.sh"
-IPSECCTL=${IPSECCTL:-$(dirname "$IPSECD")/ipsecctl}
-
-if [ "$(id -u)" -ne 0 ]; then
-	echo "not ok - netns tests need root"
-	exit 1
-fi
-if [ ! -x "$IPSECD" ] || [ ! -x "$IPSECCTL" ]; then
-	echo "not ok - $IPSECD or $IPSECCTL is not built (make)"
-	exit 1
-fi
+. "$(dirname "$0")/ike_lib.sh"
 
 PSK="ops-test-psk-0123456789abcdef"
-not() { ! "$@"; }
-
-ctl() {
-	"$IPSECCTL" -S "$(tl_sock "$1")" "${@:2}"
-}
 
 # sa NS CONN: "STATE SPI_I SPI_IN SPI_OUT" of CONN's newest IKE SA
 # (ESTABLISHED preferred), or nothing.
@@ -105,20 +91,6 @@ wait_up() {
 		sleep 0.2
 	done
 	return 1
-}
-
-# wait_grep FILE PATTERN: poll FILE for up to 5 s.
-wait_grep() {
-	local i
-	for i in $(seq 1 25); do
-		grep -q -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.2
-	done
-	return 1
-}
-
-nsping() {
-	ip netns exec "$1" ping -q -c 3 -i 0.2 -W 2 -I "$2" "$3" >"$4" 2>&1
 }
 
 # conn FILE NAME LOCAL REMOTE LTS RTS START [EXTRA...]: append a [conn].
@@ -466,10 +438,7 @@ scenario_ids() {
 		return
 	fi
 	mkdir -p "$d/ss"
-	tl_ns A ops-id-a && tl_ns B ops-id-b &&
-		tl_veth "$A" veth0 "$B" veth0 &&
-		ip -n "$A" addr add 192.0.2.10/24 dev veth0 &&
-		ip -n "$B" addr add 192.0.2.20/24 dev veth0 &&
+	ike_topo ops-id &&
 		ip -n "$A" addr add 203.0.113.1/32 dev lo &&
 		ip -n "$B" addr add 203.0.113.17/32 dev lo ||
 		{ tl_not_ok "$t: topology"; return; }
