@@ -1,16 +1,16 @@
 #!/bin/bash
 # bench/run.sh: data-plane benchmark, all peers measured in the same run on
 # the same two-namespace topology (bench/peers.sh):
-#   plaintext veth, ipsecd (static keys), strongSwan (kernel-libipsec),
-#   wireguard-go.
+#   plaintext veth, ipsecd (static keys; ESP in IP, and as ipsecd-udp
+#   ESP in UDP 4500 like strongSwan's kernel-libipsec and WireGuard
+#   send), strongSwan (kernel-libipsec), wireguard-go.
 # For each: one iperf3 TCP stream (DURATION s), 64-byte UDP packets per
 # second delivered (UDP_DURATION s, unlimited send rate), ping RTT.
 # Prints a table with ratios of ipsecd to each peer.  Nothing asserts on
 # the numbers.  Env: DURATION (10), UDP_DURATION (5), PING_N (200),
-# PEERS ("plain ipsecd strongswan wireguard"), TESTS ("ping tcp udp"),
-# ESP (aes128gcm16),
-# IPSECD (build/ipsecd), ENCAP (no: ESP in IP; udp: ESP in UDP 4500, as
-# strongSwan's kernel-libipsec and WireGuard send).
+# PEERS ("plain ipsecd ipsecd-udp strongswan wireguard"), TESTS ("ping
+# tcp udp"), ESP (aes128gcm16), IPSECD (build/ipsecd), ENCAP (for the
+# "ipsecd" row: no, ESP in IP; or udp).
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -18,7 +18,7 @@ ROOT=$(pwd)
 DURATION=${DURATION:-10}
 UDP_DURATION=${UDP_DURATION:-5}
 PING_N=${PING_N:-200}
-PEERS=${PEERS:-plain ipsecd strongswan wireguard}
+PEERS=${PEERS:-plain ipsecd ipsecd-udp strongswan wireguard}
 TESTS=${TESTS:-ping tcp udp}
 OUT=${OUT:-$ROOT/build/bench}
 IPSECD=${IPSECD:-$ROOT/build/ipsecd}
@@ -116,6 +116,7 @@ run_peer() {
 	case $name in
 	plain) plain_up ;;
 	ipsecd) ipsecd_up ;;
+	ipsecd-udp) ENCAP=udp ipsecd_up ;;
 	strongswan) ss_up "${ESP:-aes128gcm16}" ;;
 	wireguard) wg_up ;;
 	esac
@@ -132,7 +133,7 @@ run_peer() {
 }
 
 echo "# ipsecd bench $(date -u +%FT%TZ), $(nproc) cores, kernel $(uname -r)"
-echo "# ESP ${ESP:-aes128gcm16} (ipsecd encap=$ENCAP); iperf3 TCP ${DURATION}s; UDP 64-byte ${UDP_DURATION}s; ping -c $PING_N -i 0.01"
+echo "# ESP ${ESP:-aes128gcm16} (ipsecd encap=$ENCAP, ipsecd-udp encap=udp); iperf3 TCP ${DURATION}s; UDP 64-byte ${UDP_DURATION}s; ping -c $PING_N -i 0.01"
 for p in $PEERS; do
 	run_peer "$p"
 done
@@ -151,11 +152,14 @@ for p in $PEERS; do
 		"${RTT[$p]:--}"
 done
 echo
-printf '%-24s %10s %10s %10s\n' "ipsecd vs" TCP UDP64 RTT
-for p in $PEERS; do
-	[ "$p" = ipsecd ] && continue
-	printf '%-24s %10s %10s %10s\n' "$p" \
-		"$(ratio "${TCP[ipsecd]:-}" "${TCP[$p]:-}")" \
-		"$(ratio "${UDP[ipsecd]:-}" "${UDP[$p]:-}")" \
-		"$(ratio "${RTT[ipsecd]:-}" "${RTT[$p]:-}")"
+printf '%-24s %10s %10s %10s\n' "ratio" TCP UDP64 RTT
+for me in $PEERS; do
+	case $me in ipsecd*) ;; *) continue ;; esac
+	for p in $PEERS; do
+		case $p in ipsecd*) continue ;; esac
+		printf '%-24s %10s %10s %10s\n' "$me / $p" \
+			"$(ratio "${TCP[$me]:-}" "${TCP[$p]:-}")" \
+			"$(ratio "${UDP[$me]:-}" "${UDP[$p]:-}")" \
+			"$(ratio "${RTT[$me]:-}" "${RTT[$p]:-}")"
+	done
 done
