@@ -100,11 +100,13 @@ static size_t make_ip(uint8_t *p, int fam, size_t n, bool hbh)
 		be16_store(p + 4, 0x4321);
 		p[8] = 17;
 		p[9] = IPPROTO_NUM_ICMP;
-		p[12] = 198;
+		p[12] = 198;	/* 198.51.100.1 -> 198.51.100.2 */
 		p[13] = 51;
+		p[14] = 100;
 		p[15] = 1;
 		p[16] = 198;
 		p[17] = 51;
+		p[18] = 100;
 		p[19] = 2;
 		ipv4_set_csum(p, 20);
 	} else {

@@ -92,7 +92,8 @@ static void test_minimal(void **state)
 				   "remote = 192.0.2.20\n"
 				   "psk = some-text-secret-0123456789\n"
 				   "local_ts = 198.51.100.0/24\n"
-				   "remote_ts = 203.0.113.0/24, 10.0.0.0/8\n";
+				   "remote_ts = 203.0.113.0/24, "
+				   "192.0.2.128/25\n";
 	struct conn_set *cs;
 	struct conn_cfg *c;
 
@@ -172,8 +173,8 @@ static void test_errors(void **state)
 				   "local = 192.0.2.1\n"
 				   "remote = 192.0.2.300\n"
 				   "psk = pw-pw-pw-pw-pw-pw-pw\n"
-				   "local_ts = 10.0.0.0/8\n"
-				   "remote_ts = 10.1.0.1/16\n"
+				   "local_ts = 198.51.100.0/24\n"
+				   "remote_ts = 198.51.100.17/28\n"
 				   "ike = aes128-nonsense\n"
 				   "mode = tunel\n"
 				   "start = maybe\n"
@@ -227,8 +228,8 @@ static void test_psk_file(void **state)
 	close(fd);
 	snprintf(text, sizeof(text),
 		 "[conn f]\nlocal = 192.0.2.1\nremote = 192.0.2.2\n"
-		 "psk = file:%s\nlocal_ts = 10.0.0.0/8\n"
-		 "remote_ts = 10.1.0.0/16\n",
+		 "psk = file:%s\nlocal_ts = 198.51.100.0/24\n"
+		 "remote_ts = 198.51.100.16/28\n",
 		 path);
 	/* mkstemp makes it 0600. */
 	assert_int_equal(load(text, &cs), 0);
@@ -313,16 +314,16 @@ static void test_id_errors(void **state)
 				   "local_id = %any\n"
 				   "remote_id = C=CHE, CN=peer\n"
 				   "psk = secret-secret-secret\n"
-				   "local_ts = 10.0.0.0/8\n"
-				   "remote_ts = 10.1.0.0/16\n"
+				   "local_ts = 198.51.100.0/24\n"
+				   "remote_ts = 198.51.100.16/28\n"
 				   "[conn j]\n"
 				   "local = 192.0.2.1\n"
 				   "remote = 192.0.2.3\n"
 				   "local_id = @#0a0b\n"
 				   "remote_id = @@carol@example.org\n"
 				   "psk = secret-secret-secret\n"
-				   "local_ts = 10.2.0.0/16\n"
-				   "remote_ts = 10.3.0.0/16\n";
+				   "local_ts = 198.51.100.32/28\n"
+				   "remote_ts = 198.51.100.48/28\n";
 	struct conn_set *cs;
 	const char *log;
 
@@ -344,8 +345,8 @@ static void test_same(void **state)
 				   "local = 192.0.2.1\n"
 				   "remote = 192.0.2.2\n"
 				   "psk = secret-secret-secret\n"
-				   "local_ts = 10.0.0.0/8\n"
-				   "remote_ts = 10.1.0.0/16\n"
+				   "local_ts = 198.51.100.0/24\n"
+				   "remote_ts = 198.51.100.16/28\n"
 				   "start = %s\n"
 				   "esp = %s\n";
 	char t1[512], t2[512];
@@ -384,8 +385,8 @@ static void test_same_psk_file(void **state)
 	close(fd);
 	snprintf(text, sizeof(text),
 		 "[conn f]\nlocal = 192.0.2.1\nremote = 192.0.2.2\n"
-		 "psk = file:%s\nlocal_ts = 10.0.0.0/8\n"
-		 "remote_ts = 10.1.0.0/16\n",
+		 "psk = file:%s\nlocal_ts = 198.51.100.0/24\n"
+		 "remote_ts = 198.51.100.16/28\n",
 		 path);
 	assert_int_equal(load(text, &a), 0);
 	fd = open(path, O_WRONLY | O_TRUNC);
@@ -406,8 +407,8 @@ static void test_inline_psk_mode(void **state)
 				   "local = 192.0.2.1\n"
 				   "remote = 192.0.2.2\n"
 				   "psk = inline-secret-0123456789\n"
-				   "local_ts = 10.0.0.0/8\n"
-				   "remote_ts = 10.1.0.0/16\n";
+				   "local_ts = 198.51.100.0/24\n"
+				   "remote_ts = 198.51.100.16/28\n";
 	char path[] = "/tmp/ipsecd-test-conf.XXXXXX";
 	struct conn_set *cs;
 	struct ini *ini;

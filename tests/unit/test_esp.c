@@ -121,13 +121,16 @@ static size_t make_ip(uint8_t *p, int fam, size_t n, uint8_t proto,
 		p[6] = 0x40;
 		p[8] = 63;
 		p[9] = proto;
-		p[12] = tunnel_addrs ? 10 : 192;
-		p[14] = tunnel_addrs ? 0 : 2;
+		/* Tunnel: 198.51.100.5 -> 198.51.100.146 inside, else
+		 * 192.0.2.1 -> 192.0.2.2 like the outer header. */
+		p[12] = tunnel_addrs ? 198 : 192;
+		p[13] = tunnel_addrs ? 51 : 0;
+		p[14] = tunnel_addrs ? 100 : 2;
 		p[15] = tunnel_addrs ? 5 : 1;
-		p[16] = tunnel_addrs ? 10 : 192;
-		p[17] = tunnel_addrs ? 9 : 0;
-		p[18] = tunnel_addrs ? 0 : 2;
-		p[19] = 2;
+		p[16] = tunnel_addrs ? 198 : 192;
+		p[17] = tunnel_addrs ? 51 : 0;
+		p[18] = tunnel_addrs ? 100 : 2;
+		p[19] = tunnel_addrs ? 146 : 2;
 		ipv4_set_csum(p, 20);
 	} else {
 		p[0] = 0x60;
@@ -136,15 +139,19 @@ static size_t make_ip(uint8_t *p, int fam, size_t n, uint8_t proto,
 		be16_store(p + 4, (uint16_t)(tot - 40));
 		p[6] = proto;
 		p[7] = 61;
-		p[8] = tunnel_addrs ? 0xfd : 0x20;
-		p[9] = tunnel_addrs ? 0x00 : 0x01;
-		p[10] = tunnel_addrs ? 0x00 : 0x0d;
-		p[11] = tunnel_addrs ? 0x00 : 0xb8;
+		/* Tunnel: 2001:db8:1::1 -> 2001:db8:9::2 inside, else
+		 * 2001:db8::1 -> 2001:db8::2 like the outer header. */
+		p[8] = 0x20;
+		p[9] = 0x01;
+		p[10] = 0x0d;
+		p[11] = 0xb8;
+		p[13] = tunnel_addrs ? 0x01 : 0x00;
 		p[23] = 1;
-		p[24] = tunnel_addrs ? 0xfd : 0x20;
-		p[25] = tunnel_addrs ? 0x09 : 0x01;
-		p[26] = tunnel_addrs ? 0x00 : 0x0d;
-		p[27] = tunnel_addrs ? 0x00 : 0xb8;
+		p[24] = 0x20;
+		p[25] = 0x01;
+		p[26] = 0x0d;
+		p[27] = 0xb8;
+		p[29] = tunnel_addrs ? 0x09 : 0x00;
 		p[39] = 2;
 	}
 	be16_store(u, 5000);
@@ -517,9 +524,11 @@ static void test_ts(void **state)
 	encap_one(&c, out, 10, &pkt);
 	elen = pkt.len;
 	memcpy(enc, pkt_data(&pkt), elen);
-	/* Remote side 10.7.0.0/16 only: source 10.0.0.5 is outside. */
+	/* Remote side 198.51.100.112/28 only: source 198.51.100.5 is
+	 * outside. */
 	params(&c, SA_DIR_IN, SPI, &p);
-	assert_int_equal(prefix_parse("10.7.0.0/16", &p.ts_remote[0].net), 0);
+	assert_int_equal(prefix_parse("198.51.100.112/28", &p.ts_remote[0].net),
+			 0);
 	p.ts_remote[0].port_hi = 65535;
 	p.n_ts_remote = 1;
 	assert_int_equal(ipsec_sa_new(&p, &in2), 0);
@@ -529,12 +538,15 @@ static void test_ts(void **state)
 	assert_int_equal(st.ts_drops, 1);
 	assert_int_equal(st.packets, 0);
 	ipsec_sa_put(in2);
-	/* 10.0.0.0/8 port 5000 -> 10.9.0.0/16 port 53 matches. */
-	assert_int_equal(prefix_parse("10.0.0.0/8", &p.ts_remote[0].net), 0);
+	/* 198.51.100.0/24 port 5000 -> 198.51.100.144/28 port 53
+	 * matches. */
+	assert_int_equal(prefix_parse("198.51.100.0/24", &p.ts_remote[0].net),
+			 0);
 	p.ts_remote[0].proto = IPPROTO_NUM_UDP;
 	p.ts_remote[0].port_lo = 5000;
 	p.ts_remote[0].port_hi = 5000;
-	assert_int_equal(prefix_parse("10.9.0.0/16", &p.ts_local[0].net), 0);
+	assert_int_equal(prefix_parse("198.51.100.144/28", &p.ts_local[0].net),
+			 0);
 	p.ts_local[0].port_lo = 53;
 	p.ts_local[0].port_hi = 53;
 	p.n_ts_local = 1;

@@ -114,8 +114,13 @@ static size_t build(const struct row *r, uint8_t *p)
 		p[6] = 0x20;	/* MF */
 	p[8] = 64;
 	p[9] = r->proto;
-	p[12] = 192;
+	p[12] = 192;	/* 192.0.2.1 -> 198.51.100.1 */
+	p[14] = 2;
+	p[15] = 1;
 	p[16] = 198;
+	p[17] = 51;
+	p[18] = 100;
+	p[19] = 1;
 	if (r->mut == M_ULEN)
 		be16_store(p + 24, 200);
 	ipv4_set_csum(p, 20);

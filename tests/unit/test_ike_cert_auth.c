@@ -65,8 +65,10 @@ static void make_conn(struct ike_conn *c, bool initiator)
 			 0);
 	memcpy(c->psk, "a-pre-shared-key-for-mixed", 26);
 	c->psk_len = 26;
-	ts(&c->local_ts[0], initiator ? "10.1.0.0/16" : "10.2.0.0/16");
-	ts(&c->remote_ts[0], initiator ? "10.2.0.0/16" : "10.1.0.0/16");
+	ts(&c->local_ts[0],
+	   initiator ? "198.51.100.16/28" : "198.51.100.32/28");
+	ts(&c->remote_ts[0],
+	   initiator ? "198.51.100.32/28" : "198.51.100.16/28");
 	c->n_local_ts = c->n_remote_ts = 1;
 	c->mode = IPSEC_MODE_TUNNEL;
 	c->reqid = 7;

@@ -139,8 +139,8 @@ static int load(const char *extra, struct conn_set **cs)
 		 "[conn c]\n"
 		 "local = 192.0.2.1\n"
 		 "remote = 192.0.2.2\n"
-		 "local_ts = 10.0.0.0/16\n"
-		 "remote_ts = 10.1.0.0/16\n"
+		 "local_ts = 198.51.100.0/28\n"
+		 "remote_ts = 198.51.100.16/28\n"
 		 "%s",
 		 body);
 	*cs = NULL;

@@ -140,10 +140,10 @@ static void make_conn(struct ike_conn *c, bool initiator, const char *esp,
 	char err[1024];
 
 	memset(c, 0, sizeof(*c));
-	assert_int_equal(addr_parse(initiator ? "192.0.2.1" : "192.0.2.2",
+	assert_int_equal(addr_parse(initiator ? "203.0.113.1" : "203.0.113.2",
 				    &c->local_addr),
 			 0);
-	assert_int_equal(addr_parse(initiator ? "192.0.2.2" : "192.0.2.1",
+	assert_int_equal(addr_parse(initiator ? "203.0.113.2" : "203.0.113.1",
 				    &c->remote_addr),
 			 0);
 	if (proposal_parse("aes128gcm16-prfsha256-x25519", IKEV2_PROTO_IKE,
@@ -255,10 +255,14 @@ static void test_second_child(void **state)
 	const struct ev *ei, *er;
 
 	(void)state;
-	make_conn(&c1i, true, "aes128gcm16", "10.1.0.0/16", "10.2.0.0/16", 1);
-	make_conn(&c1r, false, "aes128gcm16", "10.2.0.0/16", "10.1.0.0/16", 11);
-	make_conn(&c2i, true, "aes256gcm16", "10.3.0.0/24", "10.4.0.0/24", 2);
-	make_conn(&c2r, false, "aes256gcm16", "10.4.0.0/16", "10.3.0.0/16", 12);
+	make_conn(&c1i, true, "aes128gcm16", "198.51.100.16/28",
+		  "198.51.100.32/28", 1);
+	make_conn(&c1r, false, "aes128gcm16", "198.51.100.32/28",
+		  "198.51.100.16/28", 11);
+	make_conn(&c2i, true, "aes256gcm16", "198.51.100.48/30",
+		  "198.51.100.64/30", 2);
+	make_conn(&c2r, false, "aes256gcm16", "198.51.100.64/28",
+		  "198.51.100.48/28", 12);
 	establish(&i, &r, &c1i, &c1r);
 	r.others[r.n_others++] = &c2r;
 	assert_int_equal(i.n_ev, 1);
@@ -285,9 +289,9 @@ static void test_second_child(void **state)
 	assert_int_equal(er->reqid, 12);
 	check_pair(&ei->in, &ei->out, &er->in, &er->out);
 	assert_string_equal(ei->out.encr->name, "aes256gcm16");
-	/* Narrowed to the initiator's /24s (§2.9). */
-	assert_int_equal(er->in.ts_local[0].net.len, 24);
-	assert_int_equal(ei->out.ts_remote[0].net.len, 24);
+	/* Narrowed to the initiator's /30s (§2.9). */
+	assert_int_equal(er->in.ts_local[0].net.len, 30);
+	assert_int_equal(ei->out.ts_remote[0].net.len, 30);
 	/* Different keys from the first Child SA (new nonces, §2.17). */
 	assert_memory_not_equal(ei->out.enc_key, i.ev[0].out.enc_key, 16);
 	assert_int_equal(n_children(i.sa), 2);
@@ -306,10 +310,14 @@ static void test_queued_and_auth_pick(void **state)
 	struct ike_tx tx = {0};
 
 	(void)state;
-	make_conn(&c1i, true, "aes128gcm16", "10.1.0.0/16", "10.2.0.0/16", 1);
-	make_conn(&c1r, false, "aes128gcm16", "10.2.0.0/16", "10.1.0.0/16", 11);
-	make_conn(&c2i, true, "aes128gcm16", "10.3.0.0/16", "10.4.0.0/16", 2);
-	make_conn(&c2r, false, "aes128gcm16", "10.4.0.0/16", "10.3.0.0/16", 12);
+	make_conn(&c1i, true, "aes128gcm16", "198.51.100.16/28",
+		  "198.51.100.32/28", 1);
+	make_conn(&c1r, false, "aes128gcm16", "198.51.100.32/28",
+		  "198.51.100.16/28", 11);
+	make_conn(&c2i, true, "aes128gcm16", "198.51.100.48/28",
+		  "198.51.100.64/28", 2);
+	make_conn(&c2r, false, "aes128gcm16", "198.51.100.64/28",
+		  "198.51.100.48/28", 12);
 	memset(&i, 0, sizeof(i));
 	memset(&r, 0, sizeof(r));
 	/* The responder's IKE SA was made for c2r (by address); the
@@ -345,11 +353,14 @@ static void test_transport(void **state)
 	uint32_t spi;
 
 	(void)state;
-	make_conn(&c1i, true, "aes128gcm16", "10.1.0.0/16", "10.2.0.0/16", 1);
-	make_conn(&c1r, false, "aes128gcm16", "10.2.0.0/16", "10.1.0.0/16", 1);
-	make_conn(&c2i, true, "aes128gcm16", "192.0.2.1/32", "192.0.2.2/32", 2);
-	make_conn(&c2r, false, "aes128gcm16", "192.0.2.2/32", "192.0.2.1/32",
+	make_conn(&c1i, true, "aes128gcm16", "198.51.100.16/28",
+		  "198.51.100.32/28", 1);
+	make_conn(&c1r, false, "aes128gcm16", "198.51.100.32/28",
+		  "198.51.100.16/28", 1);
+	make_conn(&c2i, true, "aes128gcm16", "203.0.113.1/32", "203.0.113.2/32",
 		  2);
+	make_conn(&c2r, false, "aes128gcm16", "203.0.113.2/32",
+		  "203.0.113.1/32", 2);
 	c2i.mode = c2r.mode = IPSEC_MODE_TRANSPORT;
 	establish(&i, &r, &c1i, &c1r);
 	r.others[r.n_others++] = &c2r;
@@ -445,18 +456,20 @@ static void test_rekey(void **state)
 
 	(void)state;
 	/* Without PFS, by the initiator, then by the responder. */
-	make_conn(&ci, true, "aes128gcm16", "10.1.0.0/16", "10.2.0.0/16", 1);
-	make_conn(&cr, false, "aes128gcm16", "10.2.0.0/16", "10.1.0.0/16", 1);
+	make_conn(&ci, true, "aes128gcm16", "198.51.100.16/28",
+		  "198.51.100.32/28", 1);
+	make_conn(&cr, false, "aes128gcm16", "198.51.100.32/28",
+		  "198.51.100.16/28", 1);
 	establish(&i, &r, &ci, &cr);
 	spi = rekey_and_check(&i, &r, i.ev[0].spi_in, false);
 	rekey_and_check(&r, &i, spi, false);
 	free_pair(&i, &r);
 
 	/* With PFS (esp names a group), both ends. */
-	make_conn(&ci, true, "aes128gcm16-ecp256", "10.1.0.0/16", "10.2.0.0/16",
-		  1);
-	make_conn(&cr, false, "aes128gcm16-ecp256", "10.2.0.0/16",
-		  "10.1.0.0/16", 1);
+	make_conn(&ci, true, "aes128gcm16-ecp256", "198.51.100.16/28",
+		  "198.51.100.32/28", 1);
+	make_conn(&cr, false, "aes128gcm16-ecp256", "198.51.100.32/28",
+		  "198.51.100.16/28", 1);
 	establish(&i, &r, &ci, &cr);
 	/* IKE_AUTH has no KE payload: no group on the first pair. */
 	assert_null(ike_sa_child_find(i.sa, i.ev[0].spi_in)->esp.ke);
@@ -467,10 +480,10 @@ static void test_rekey(void **state)
 
 	/* The initiator guesses x25519, the responder wants ecp256:
 	 * INVALID_KE_PAYLOAD, then the retry with ecp256 (§1.3). */
-	make_conn(&ci, true, "aes256gcm16-x25519-ecp256", "10.1.0.0/16",
-		  "10.2.0.0/16", 1);
-	make_conn(&cr, false, "aes256gcm16-ecp256", "10.2.0.0/16",
-		  "10.1.0.0/16", 1);
+	make_conn(&ci, true, "aes256gcm16-x25519-ecp256", "198.51.100.16/28",
+		  "198.51.100.32/28", 1);
+	make_conn(&cr, false, "aes256gcm16-ecp256", "198.51.100.32/28",
+		  "198.51.100.16/28", 1);
 	establish(&i, &r, &ci, &cr);
 	rekey_and_check(&i, &r, i.ev[0].spi_in, true);
 	assert_int_equal(i.sa->child_err, IKEV2_N_INVALID_KE_PAYLOAD);
@@ -501,10 +514,14 @@ static void test_delete(void **state)
 	uint32_t i2, r2, i1, r1;
 
 	(void)state;
-	make_conn(&c1i, true, "aes128gcm16", "10.1.0.0/16", "10.2.0.0/16", 1);
-	make_conn(&c1r, false, "aes128gcm16", "10.2.0.0/16", "10.1.0.0/16", 1);
-	make_conn(&c2i, true, "aes128gcm16", "10.3.0.0/16", "10.4.0.0/16", 2);
-	make_conn(&c2r, false, "aes128gcm16", "10.4.0.0/16", "10.3.0.0/16", 2);
+	make_conn(&c1i, true, "aes128gcm16", "198.51.100.16/28",
+		  "198.51.100.32/28", 1);
+	make_conn(&c1r, false, "aes128gcm16", "198.51.100.32/28",
+		  "198.51.100.16/28", 1);
+	make_conn(&c2i, true, "aes128gcm16", "198.51.100.48/28",
+		  "198.51.100.64/28", 2);
+	make_conn(&c2r, false, "aes128gcm16", "198.51.100.64/28",
+		  "198.51.100.48/28", 2);
 	establish(&i, &r, &c1i, &c1r);
 	r.others[r.n_others++] = &c2r;
 	assert_int_equal(ike_sa_child_create(i.sa, &c2i, &tx), 0);
@@ -565,8 +582,10 @@ static void test_unknown_spi_and_liveness(void **state)
 	uint32_t id;
 
 	(void)state;
-	make_conn(&ci, true, "aes128gcm16", "10.1.0.0/16", "10.2.0.0/16", 1);
-	make_conn(&cr, false, "aes128gcm16", "10.2.0.0/16", "10.1.0.0/16", 1);
+	make_conn(&ci, true, "aes128gcm16", "198.51.100.16/28",
+		  "198.51.100.32/28", 1);
+	make_conn(&cr, false, "aes128gcm16", "198.51.100.32/28",
+		  "198.51.100.16/28", 1);
 	establish(&i, &r, &ci, &cr);
 	/* A Delete of an SPI the responder does not have: answered,
 	 * nothing removed. */
@@ -621,16 +640,20 @@ static void test_refusals(void **state)
 	size_t k;
 
 	(void)state;
-	make_conn(&c1i, true, "aes128gcm16", "10.1.0.0/16", "10.2.0.0/16", 1);
-	make_conn(&c1r, false, "aes128gcm16", "10.2.0.0/16", "10.1.0.0/16", 1);
-	make_conn(&c2i, true, "chacha20poly1305", "10.3.0.0/16", "10.4.0.0/16",
-		  2);
-	make_conn(&c2r, false, "aes256gcm16", "10.4.0.0/16", "10.3.0.0/16", 2);
-	make_conn(&c3i, true, "aes128gcm16", "10.5.0.0/16", "10.6.0.0/16", 3);
+	make_conn(&c1i, true, "aes128gcm16", "198.51.100.16/28",
+		  "198.51.100.32/28", 1);
+	make_conn(&c1r, false, "aes128gcm16", "198.51.100.32/28",
+		  "198.51.100.16/28", 1);
+	make_conn(&c2i, true, "chacha20poly1305", "198.51.100.48/28",
+		  "198.51.100.64/28", 2);
+	make_conn(&c2r, false, "aes256gcm16", "198.51.100.64/28",
+		  "198.51.100.48/28", 2);
+	make_conn(&c3i, true, "aes128gcm16", "198.51.100.80/28",
+		  "198.51.100.96/28", 3);
 	establish(&i, &r, &c1i, &c1r);
 	r.others[r.n_others++] = &c2r;
 
-	/* No [conn] of the responder covers 10.5/10.6. */
+	/* No [conn] of the responder covers .80/28 and .96/28. */
 	assert_int_equal(ike_sa_child_create(i.sa, &c3i, &tx), 0);
 	pump(&i, &r, &tx);
 	assert_int_equal(i.sa->child_err, IKEV2_N_TS_UNACCEPTABLE);
@@ -778,10 +801,10 @@ static void test_rekey_collision(void **state)
 	unsigned lost_i = 0, lost_r = 0;
 
 	(void)state;
-	make_conn(&ci, true, "aes128gcm16-ecp256", "10.1.0.0/16", "10.2.0.0/16",
-		  1);
-	make_conn(&cr, false, "aes128gcm16-ecp256", "10.2.0.0/16",
-		  "10.1.0.0/16", 1);
+	make_conn(&ci, true, "aes128gcm16-ecp256", "198.51.100.16/28",
+		  "198.51.100.32/28", 1);
+	make_conn(&cr, false, "aes128gcm16-ecp256", "198.51.100.32/28",
+		  "198.51.100.16/28", 1);
 	for (round = 0; round < 24; round++) {
 		overtake = round % 2;
 		establish(&i, &r, &ci, &cr);
@@ -831,10 +854,10 @@ static void test_damaged(void **state)
 	uint64_t dropped;
 
 	(void)state;
-	make_conn(&ci, true, "aes128gcm16-x25519", "10.1.0.0/16", "10.2.0.0/16",
-		  1);
-	make_conn(&cr, false, "aes128gcm16-x25519", "10.2.0.0/16",
-		  "10.1.0.0/16", 1);
+	make_conn(&ci, true, "aes128gcm16-x25519", "198.51.100.16/28",
+		  "198.51.100.32/28", 1);
+	make_conn(&cr, false, "aes128gcm16-x25519", "198.51.100.32/28",
+		  "198.51.100.16/28", 1);
 	establish(&i, &r, &ci, &cr);
 	assert_int_equal(ike_sa_child_rekey(i.sa, i.ev[0].spi_in, &tx), 0);
 	d = tx.d[0];

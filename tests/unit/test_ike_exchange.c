@@ -88,8 +88,10 @@ static void make_conn(struct ike_conn *c, bool initiator, const char *ike,
 	}
 	c->psk_len = strlen(psk);
 	memcpy(c->psk, psk, c->psk_len);
-	ts(&c->local_ts[0], initiator ? "10.1.0.0/16" : "10.2.0.0/16");
-	ts(&c->remote_ts[0], initiator ? "10.2.0.0/16" : "10.1.0.0/16");
+	ts(&c->local_ts[0],
+	   initiator ? "198.51.100.16/28" : "198.51.100.32/28");
+	ts(&c->remote_ts[0],
+	   initiator ? "198.51.100.32/28" : "198.51.100.16/28");
 	c->n_local_ts = c->n_remote_ts = 1;
 	c->mode = IPSEC_MODE_TUNNEL;
 	c->reqid = 7;
@@ -304,7 +306,7 @@ static void test_no_proposal(void **state)
 	/* Disjoint traffic selectors: TS_UNACCEPTABLE. */
 	make_conn(&ci, true, PROPOSAL_IKE_DEFAULT, PROPOSAL_ESP_DEFAULT, "k");
 	make_conn(&cr, false, PROPOSAL_IKE_DEFAULT, PROPOSAL_ESP_DEFAULT, "k");
-	ts(&cr.remote_ts[0], "10.9.0.0/16");
+	ts(&cr.remote_ts[0], "198.51.100.144/28");
 	new_pair(&i, &r, &ci, &cr);
 	run(&i, &r, 10);
 	assert_int_equal(i.sa->state, IKE_S_ESTABLISHED);
@@ -565,13 +567,13 @@ static void test_ids_and_ts(void **state)
 	assert_int_equal(id_parse("", &id), ERR_INVAL);
 
 	/* A range that is not a prefix splits into prefixes:
-	 * 10.0.0.1 - 10.0.0.6 = .1/32 .2/31 .4/31 .6/32 */
+	 * 198.51.100.1 - 198.51.100.6 = .1/32 .2/31 .4/31 .6/32 */
 	memset(&l, 0, sizeof(l));
 	l.n = 1;
-	assert_int_equal(addr_parse("10.0.0.1", &l.ts[0].start), 0);
-	assert_int_equal(addr_parse("10.0.0.6", &l.ts[0].end), 0);
+	assert_int_equal(addr_parse("198.51.100.1", &l.ts[0].start), 0);
+	assert_int_equal(addr_parse("198.51.100.6", &l.ts[0].end), 0);
 	l.ts[0].end_port = 65535;
-	ts(&conf[0], "10.0.0.0/8");
+	ts(&conf[0], "198.51.100.0/24");
 	assert_int_equal(ike_ts_narrow(&l, conf, 1, out, &n), 0);
 	assert_int_equal(n, 4);
 	assert_int_equal(out[0].net.len, 32);
@@ -589,7 +591,7 @@ static void test_ids_and_ts(void **state)
 	assert_int_equal(out[0].port_hi, 443);
 	conf[0].proto = 17;
 	assert_int_equal(ike_ts_narrow(&l, conf, 1, out, &n), ERR_NOTFOUND);
-	/* Everything (0.0.0.0 - 255.255.255.255) against a /16. */
+	/* Everything (0.0.0.0 - 255.255.255.255) against a /28. */
 	conf[0].proto = 0;
 	conf[0].port_lo = 0;
 	l.ts[0].ip_proto = 0;
@@ -597,10 +599,10 @@ static void test_ids_and_ts(void **state)
 	l.ts[0].end_port = 65535;
 	assert_int_equal(addr_parse("0.0.0.0", &l.ts[0].start), 0);
 	assert_int_equal(addr_parse("255.255.255.255", &l.ts[0].end), 0);
-	ts(&conf[0], "10.5.0.0/16");
+	ts(&conf[0], "198.51.100.80/28");
 	assert_int_equal(ike_ts_narrow(&l, conf, 1, out, &n), 0);
 	assert_int_equal(n, 1);
-	assert_int_equal(out[0].net.len, 16);
+	assert_int_equal(out[0].net.len, 28);
 	/* Whole address space stays one prefix. */
 	ts(&conf[0], "0.0.0.0/0");
 	assert_int_equal(ike_ts_narrow(&l, conf, 1, out, &n), 0);
@@ -624,10 +626,10 @@ static void test_ipv6(void **state)
 	assert_int_equal(addr_parse("2001:db8::2", &ci.remote_addr), 0);
 	cr.local_addr = ci.remote_addr;
 	cr.remote_addr = ci.local_addr;
-	ts(&ci.local_ts[0], "fd00:1::/64");
-	ts(&ci.remote_ts[0], "fd00:2::/64");
-	ts(&cr.local_ts[0], "fd00:2::/48");
-	ts(&cr.remote_ts[0], "fd00:1::/48");
+	ts(&ci.local_ts[0], "2001:db8:1::/64");
+	ts(&ci.remote_ts[0], "2001:db8:2::/64");
+	ts(&cr.local_ts[0], "2001:db8:2::/48");
+	ts(&cr.remote_ts[0], "2001:db8:1::/48");
 	assert_int_equal(id_parse("2001:db8::1", &cr.remote_id), 0);
 	new_pair(&i, &r, &ci, &cr);
 	run(&i, &r, 10);

@@ -110,7 +110,7 @@ static int rt_build(int c, struct ikev2_builder *b)
 	case 10:
 		return ikev2_add_vid(b, blob, 16);
 	case 11:
-		ts_make(&ts[0], "10.0.0.0", "10.0.0.255", 6, 0, 65535);
+		ts_make(&ts[0], "198.51.100.0", "198.51.100.255", 6, 0, 65535);
 		ts_make(&ts[1], "2001:db8::", "2001:db8::ffff", 17, 500, 500);
 		return ikev2_add_ts(b, IKEV2_PL_TSI, ts, 2) ||
 		       ikev2_add_ts(b, IKEV2_PL_TSR, ts + 1, 1);
@@ -224,7 +224,7 @@ static void rt_check(int c, const struct ikev2_msg *m)
 		assert_int_equal(tl.n, 2);
 		assert_int_equal(tl.ts[0].type, IKEV2_TS_IPV4_ADDR_RANGE);
 		assert_string_equal(addr_fmt(&tl.ts[0].end, s, sizeof(s)),
-				    "10.0.0.255");
+				    "198.51.100.255");
 		assert_int_equal(tl.ts[0].ip_proto, 6);
 		assert_int_equal(tl.ts[1].type, IKEV2_TS_IPV6_ADDR_RANGE);
 		assert_string_equal(addr_fmt(&tl.ts[1].end, s, sizeof(s)),
@@ -401,15 +401,15 @@ static const struct bad_case bad_cases[] = {
 	  "00000012 01010001 0000000e 0100000c 000e0002 0080",
 	  ERR_MALFORMED, 7 },
 	{ "12 TS selector length 15", IKEV2_EXCH_IKE_AUTH, IKEV2_PL_TSI, 0,
-	  "01000000 0700000f 0000ffff 0a000000 0a0000", ERR_MALFORMED, 7 },
+	  "01000000 0700000f 0000ffff c6336400 c63364", ERR_MALFORMED, 7 },
 	{ "13 TS v6 length 16", IKEV2_EXCH_IKE_AUTH, IKEV2_PL_TSI, 0,
-	  "01000000 08000010 0000ffff 0a000000 0a0000ff", ERR_MALFORMED, 7 },
+	  "01000000 08000010 0000ffff c6336400 c63364ff", ERR_MALFORMED, 7 },
 	{ "14 TS count 2, one selector", IKEV2_EXCH_IKE_AUTH, IKEV2_PL_TSR, 0,
-	  "02000000 07000010 0000ffff 0a000000 0a0000ff", ERR_MALFORMED, 7 },
+	  "02000000 07000010 0000ffff c6336400 c63364ff", ERR_MALFORMED, 7 },
 	{ "15 TS count 0", IKEV2_EXCH_IKE_AUTH, IKEV2_PL_TSR, 0, "00000000",
 	  ERR_MALFORMED, 7 },
 	{ "16 TS unknown type", IKEV2_EXCH_IKE_AUTH, IKEV2_PL_TSR, 0,
-	  "01000000 09000010 0000ffff 0a000000 0a0000ff", ERR_MALFORMED, 7 },
+	  "01000000 09000010 0000ffff c6336400 c63364ff", ERR_MALFORMED, 7 },
 	{ "17 nonce 15 octets", IKEV2_EXCH_IKE_SA_INIT, IKEV2_PL_NONCE, 0,
 	  "000102030405060708090a0b0c0d0e", ERR_MALFORMED, 7 },
 	{ "18 delete count mismatch", IKEV2_EXCH_INFORMATIONAL,
@@ -421,11 +421,11 @@ static const struct bad_case bad_cases[] = {
 	{ "21 KE without data", IKEV2_EXCH_IKE_SA_INIT, IKEV2_PL_KE, 0,
 	  "00130000", ERR_MALFORMED, 7 },
 	{ "22 ID_IPV4_ADDR of 3 octets", IKEV2_EXCH_IKE_AUTH, IKEV2_PL_IDI, 0,
-	  "01000000 0a0000", ERR_MALFORMED, 7 },
+	  "01000000 c63364", ERR_MALFORMED, 7 },
 	{ "23 AUTH without data", IKEV2_EXCH_IKE_AUTH, IKEV2_PL_AUTH, 0,
 	  "02000000", ERR_MALFORMED, 7 },
 	{ "24 CP attribute beyond payload", IKEV2_EXCH_IKE_AUTH, IKEV2_PL_CP,
-	  0, "01000000 00010004 0a00", ERR_MALFORMED, 7 },
+	  0, "01000000 00010004 c633", ERR_MALFORMED, 7 },
 	{ "25 EAP length mismatch", IKEV2_EXCH_IKE_AUTH, IKEV2_PL_EAP, 0,
 	  "0201000a 01", ERR_MALFORMED, 7 },
 	{ "26 EAP success with data", IKEV2_EXCH_IKE_AUTH, IKEV2_PL_EAP, 0,

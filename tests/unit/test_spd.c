@@ -27,18 +27,18 @@ struct pol_row {
 };
 
 static const struct pol_row pols[] = {
-	{ 1, 10, SA_DIR_OUT, POLICY_PROTECT, "10.0.0.0/8", "10.9.0.0/16", 0,
-	  0, 65535, 0, 65535 },
-	{ 2, 5, SA_DIR_OUT, POLICY_BYPASS, NULL, "10.9.9.0/24", 17, 0, 65535,
-	  53, 53 },
+	{ 1, 10, SA_DIR_OUT, POLICY_PROTECT, "198.51.100.0/24",
+	  "198.51.100.144/28", 0, 0, 65535, 0, 65535 },
+	{ 2, 5, SA_DIR_OUT, POLICY_BYPASS, NULL, "198.51.100.152/30", 17, 0,
+	  65535, 53, 53 },
 	{ 3, 20, SA_DIR_OUT, POLICY_DROP, NULL, NULL, 0, 0, 65535, 0, 65535 },
-	{ 4, 10, SA_DIR_OUT, POLICY_PROTECT, "fd00::/8", "fd09::/16", 6, 0,
-	  65535, 1000, 2000 },
+	{ 4, 10, SA_DIR_OUT, POLICY_PROTECT, "2001:db8::/32", "2001:db8:9::/48",
+	  6, 0, 65535, 1000, 2000 },
 	/* Same priority as 1, added later: checked after it. */
-	{ 5, 10, SA_DIR_OUT, POLICY_BYPASS, "10.0.0.0/8", NULL, 0, 0, 65535,
-	  0, 65535 },
-	{ 10, 1, SA_DIR_IN, POLICY_PROTECT, "10.9.0.0/16", "10.0.0.0/8", 0, 0,
+	{ 5, 10, SA_DIR_OUT, POLICY_BYPASS, "198.51.100.0/24", NULL, 0, 0,
 	  65535, 0, 65535 },
+	{ 10, 1, SA_DIR_IN, POLICY_PROTECT, "198.51.100.144/28",
+	  "198.51.100.0/24", 0, 0, 65535, 0, 65535 },
 	{ 11, 0, SA_DIR_IN, POLICY_BYPASS, NULL, NULL, 17, 500, 500, 0,
 	  65535 },
 	{ 12, 2, SA_DIR_IN, POLICY_DROP, "192.0.2.66", NULL, 0, 0, 65535, 0,
@@ -55,29 +55,31 @@ struct flow_row {
 };
 
 static const struct flow_row flows[] = {
-	/* 0 */ { SA_DIR_OUT, "10.1.2.3", "10.9.1.1", 6, 1234, 80, 1, 0 },
+	/* 0 */ { SA_DIR_OUT, "198.51.100.19", "198.51.100.145", 6, 1234, 80,
+		  1, 0 },
 	/* 1: bypass wins by priority over protect */
-	{ SA_DIR_OUT, "10.1.2.3", "10.9.9.9", 17, 1234, 53, 2, 0 },
+	{ SA_DIR_OUT, "198.51.100.19", "198.51.100.153", 17, 1234, 53, 2, 0 },
 	/* 2: same but TCP: the UDP-only bypass does not match */
-	{ SA_DIR_OUT, "10.1.2.3", "10.9.9.9", 6, 1234, 53, 1, 0 },
+	{ SA_DIR_OUT, "198.51.100.19", "198.51.100.153", 6, 1234, 53, 1, 0 },
 	/* 3: port 54 is outside 53..53 */
-	{ SA_DIR_OUT, "10.1.2.3", "10.9.9.9", 17, 1234, 54, 1, 0 },
-	/* 4: outside 10.9/16: insertion order puts 5 after 1 */
-	{ SA_DIR_OUT, "10.1.2.3", "10.10.0.1", 6, 1, 2, 5, 0 },
+	{ SA_DIR_OUT, "198.51.100.19", "198.51.100.153", 17, 1234, 54, 1, 0 },
+	/* 4: outside .144/28: insertion order puts 5 after 1 */
+	{ SA_DIR_OUT, "198.51.100.19", "198.51.100.161", 6, 1, 2, 5, 0 },
 	/* 5: catch-all drop */
-	{ SA_DIR_OUT, "172.16.0.1", "8.8.8.8", 17, 1, 53, 3, 0 },
+	{ SA_DIR_OUT, "203.0.113.1", "192.0.2.8", 17, 1, 53, 3, 0 },
 	/* 6..9: IPv6, TCP port range edges */
-	{ SA_DIR_OUT, "fd01::1", "fd09::5", 6, 40000, 1000, 4, 0 },
-	{ SA_DIR_OUT, "fd01::1", "fd09::5", 6, 40000, 2000, 4, 0 },
-	{ SA_DIR_OUT, "fd01::1", "fd09::5", 6, 40000, 2001, 3, 0 },
-	{ SA_DIR_OUT, "fd01::1", "fd09::5", 17, 40000, 1500, 3, 0 },
+	{ SA_DIR_OUT, "2001:db8:1::1", "2001:db8:9::5", 6, 40000, 1000, 4, 0 },
+	{ SA_DIR_OUT, "2001:db8:1::1", "2001:db8:9::5", 6, 40000, 2000, 4, 0 },
+	{ SA_DIR_OUT, "2001:db8:1::1", "2001:db8:9::5", 6, 40000, 2001, 3, 0 },
+	{ SA_DIR_OUT, "2001:db8:1::1", "2001:db8:9::5", 17, 40000, 1500, 3,
+	  0 },
 	/* 10..14: inbound, and cleartext admission (RFC 4301 §5.2) */
-	{ SA_DIR_IN, "10.9.0.7", "10.0.0.1", 1, 0x0800, 0x0800, 10,
+	{ SA_DIR_IN, "198.51.100.151", "198.51.100.1", 1, 0x0800, 0x0800, 10,
 	  ERR_DROP },
-	{ SA_DIR_IN, "10.9.0.7", "10.0.0.1", 17, 500, 500, 11, 0 },
-	{ SA_DIR_IN, "192.0.2.66", "10.0.0.1", 6, 5, 6, 12, ERR_DROP },
-	{ SA_DIR_IN, "192.0.2.67", "10.0.0.1", 6, 5, 6, -1, 0 },
-	{ SA_DIR_IN, "fd09::1", "fd01::1", 6, 5, 6, -1, 0 },
+	{ SA_DIR_IN, "198.51.100.151", "198.51.100.1", 17, 500, 500, 11, 0 },
+	{ SA_DIR_IN, "192.0.2.66", "198.51.100.1", 6, 5, 6, 12, ERR_DROP },
+	{ SA_DIR_IN, "192.0.2.67", "198.51.100.1", 6, 5, 6, -1, 0 },
+	{ SA_DIR_IN, "2001:db8:9::1", "2001:db8:1::1", 6, 5, 6, -1, 0 },
 };
 
 static void sel(struct ts_sel *t, const char *net, uint8_t proto,
@@ -163,13 +165,13 @@ static void test_add_del(void **state)
 	p.src.port_lo = 10;
 	p.src.port_hi = 9;
 	assert_int_equal(spd_add(s, &p), ERR_INVAL);
-	sel(&p.src, "10.0.0.0/8", 0, 0, 65535);
-	sel(&p.dst, "fd00::/8", 0, 0, 65535);
+	sel(&p.src, "198.51.100.0/24", 0, 0, 65535);
+	sel(&p.dst, "2001:db8::/32", 0, 0, 65535);
 	assert_int_equal(spd_add(s, &p), ERR_INVAL);	/* mixed families */
 	/* Deleting the bypass exposes the protect policy below it. */
 	memset(&f, 0, sizeof(f));
-	addr_parse("10.1.2.3", &f.src);
-	addr_parse("10.9.9.9", &f.dst);
+	addr_parse("198.51.100.19", &f.src);
+	addr_parse("198.51.100.153", &f.dst);
 	f.proto = 17;
 	f.dport = 53;
 	assert_int_equal(spd_lookup(s, SA_DIR_OUT, &f, &p), 0);
@@ -195,9 +197,11 @@ static void test_flow_from_packet(void **state)
 	be16_store(p + 2, 28);
 	p[8] = 64;
 	p[9] = IPPROTO_NUM_UDP;
-	p[12] = 10;
+	p[12] = 192;
+	p[14] = 2;
 	p[15] = 1;
-	p[16] = 10;
+	p[16] = 192;
+	p[18] = 2;
 	p[19] = 2;
 	be16_store(p + 20, 4500);
 	be16_store(p + 22, 53);
