@@ -2,7 +2,6 @@
 /* Certificate keys of [conn] sections (conn_pki.h). */
 #include "config/conn_pki.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -10,6 +9,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "config/ini.h"
 #include "config/value.h"
 #include "crypto/sig.h"
 #include "ike/auth_sig.h"
@@ -23,23 +23,9 @@ struct psec {
 	int errs;
 };
 
-__attribute__((format(printf, 3, 4))) static void
-perr(struct psec *c, const struct ini_kv *kv, const char *fmt, ...)
-{
-	char msg[1200];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (kv)
-		log_err(LS_CFG, "%s:%u: %s %s: %s", c->file, kv->line, c->title,
-			kv->key, msg);
-	else
-		log_err(LS_CFG, "%s:%u: %s: %s", c->file, c->s->line, c->title,
-			msg);
-	c->errs++;
-}
+/* Errors go through the one file:line reporter shared with conn.c. */
+#define perr(c, kv, ...) \
+	ini_kv_err((c)->s, (kv), (c)->title, &(c)->errs, __VA_ARGS__)
 
 static void get_kind(struct psec *c, struct ini_kv *kv, enum ike_auth_kind *k)
 {
