@@ -56,7 +56,13 @@ static int ctl_rekey(const struct ctl_request *rq, struct ctl_reply *rp,
 	if (!d->ike)
 		return ctl_reply_error(rp, ERR_NOTFOUND,
 				       "no IKE connection '%s'", rq->argv[1]);
-	r = ike_mgr_rekey(d->ike, rq->argv[1], msg, sizeof(msg));
+	/* "ike": the IKE SA instead (§1.3.2, §2.18). */
+	if (rq->argc == 3 && strcmp(rq->argv[2], "ike"))
+		return ctl_reply_error(rp, ERR_INVAL, "rekey: unknown '%s'",
+				       rq->argv[2]);
+	r = rq->argc == 3
+		    ? ike_mgr_rekey_ike(d->ike, rq->argv[1], msg, sizeof(msg))
+		    : ike_mgr_rekey(d->ike, rq->argv[1], msg, sizeof(msg));
 	if (r)
 		return ctl_reply_error(rp, r, "%s", msg);
 	json_obj_begin(rp->json);
@@ -197,7 +203,7 @@ const struct ctl_handler daemon_ctl_handlers[] = {
 	{ "status", ctl_status, 0, 0, "status" },
 	{ "up", ctl_up, 1, 1, "up NAME" },
 	{ "down", ctl_down, 1, 1, "down NAME" },
-	{ "rekey", ctl_rekey, 1, 1, "rekey NAME" },
+	{ "rekey", ctl_rekey, 1, 2, "rekey NAME [ike]" },
 	{ "reload", ctl_reload, 0, 0, "reload" },
 	{ NULL, NULL, 0, 0, NULL },
 };

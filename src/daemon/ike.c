@@ -337,6 +337,10 @@ static void ent_check(struct ike_mgr *m, struct ike_ent *e)
 		e->tries = 0;
 		e->next_rtx = now + 1;
 	}
+	/* §2.25.2: deleted by the peer while our rekeys collided: the
+	 * peer's new IKE SA takes the Child SAs. */
+	if (sa->peer_deleted && sa->rk_theirs)
+		ike_sa_rekey_take_theirs(sa);
 	/* RFC 7296 §2.18: a new IKE SA took over (ike_life.c). */
 	if (sa->rekeyed_to)
 		ike_life_rekeyed(m, e);

@@ -65,6 +65,9 @@ int ike_mgr_down(struct ike_mgr *m, const char *name, char *msg, size_t len);
 /* ipsecctl rekey NAME: rekey each Child SA of the connection (RFC 7296
  * §2.8); 0 with msg, or a negative ERR_* with msg. */
 int ike_mgr_rekey(struct ike_mgr *m, const char *name, char *msg, size_t len);
+/* ipsecctl rekey --ike NAME: rekey its IKE SAs now (§1.3.2, §2.18). */
+int ike_mgr_rekey_ike(struct ike_mgr *m, const char *name, char *msg,
+		      size_t len);
 /* The entries of the status "ike_sas" array (docs/ctl.md). */
 void ike_mgr_status(struct ike_mgr *m, struct json *j, uint64_t now);
 

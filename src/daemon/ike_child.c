@@ -240,12 +240,18 @@ void ike_ent_child_ev(void *arg, enum ike_child_event ev,
 		crypto_wipe(&pout, sizeof(pout));
 		break;
 	case IKE_CHILD_DOWN:
-		/* A pair replaced by a rekey: its inbound SA stays a
-		 * moment for packets already on the way (ike_life.c). */
-		if (k && c->replaced_by && k->in_installed)
+		/* A pair replaced by a rekey, or the redundant pair of a
+		 * collision (§2.8.1: the peer may have sent on it before
+		 * it learnt it lost): its inbound SA stays a moment for
+		 * packets already on the way (ike_life.c). */
+		if (k && (c->replaced_by || c->redundant) && k->in_installed)
 			ike_life_linger(e, k);
 		else if (k)
 			kid_down(e, k);
+		/* §1.4.1: closed by the peer (not a rekey, not ours). */
+		if (!c->replaced_by && !c->redundant &&
+		    c->state == IKE_CHILD_INSTALLED)
+			ike_life_child_closed(e->m, e, c);
 		break;
 	}
 }

@@ -166,6 +166,10 @@ void ike_life_rekeyed(struct ike_mgr *m, struct ike_ent *e);
 void ike_life_initial_contact(struct ike_mgr *m, struct ike_ent *e);
 /* The peer deleted e: apply close_action unless e was replaced. */
 void ike_life_closed(struct ike_mgr *m, struct ike_ent *e);
+/* The peer deleted Child SA c of e without a rekey (§1.4.1): apply
+ * close_action if it was the last Child SA of its connection. */
+void ike_life_child_closed(struct ike_mgr *m, struct ike_ent *e,
+			   const struct ike_child *c);
 
 /* "aes128gcm16-prfsha256-x25519"-style names of negotiated transforms. */
 void ike_algs_fmt(const struct proposal_chosen *c, char *buf, size_t len);

@@ -140,6 +140,33 @@ void ike_life_established(struct ike_ent *e, uint64_t now)
 		e->rekey_at = now + conn_life_rekey_after(l, l->ike_lifetime);
 }
 
+/* §2.8.2: the peer's redundant new IKE SA of a rekey collision we won.
+ * The peer deletes it: keep it, without Child SAs, to answer that Delete
+ * (not a close: replaced), then free it. */
+static void keep_loser(struct ike_mgr *m, struct ike_ent *e)
+{
+	struct ike_sa *l = e->sa->rk_loser;
+	uint64_t now = ipsec_now_s();
+	struct ike_ent *n;
+
+	e->sa->rk_loser = NULL;
+	n = calloc(1, sizeof(*n));
+	if (!n) {
+		ike_sa_free(l);
+		return;
+	}
+	n->sa = l;
+	n->conn = e->conn;
+	n->m = m;
+	n->created = n->established = now;
+	n->seen = IKE_S_ESTABLISHED;
+	n->replaced = true;
+	n->dead_at = now + IKE_FAILED_KEEP_S;
+	ike_sa_set_hooks(l, ike_ent_child_ev, ike_ent_conn_iter, n);
+	n->next = m->ents;
+	m->ents = n;
+}
+
 void ike_life_rekeyed(struct ike_mgr *m, struct ike_ent *e)
 {
 	struct ike_sa *nsa = e->sa->rekeyed_to;
@@ -186,6 +213,8 @@ void ike_life_rekeyed(struct ike_mgr *m, struct ike_ent *e)
 		/* The peer deletes it; answer that and retransmissions. */
 		e->dead_at = now + IKE_FAILED_KEEP_S;
 	}
+	if (e->sa->rk_loser)
+		keep_loser(m, e);
 	/* Requests that waited on the old SA go out on the new one. */
 	(void)ike_sa_kick(nsa, &tx);
 	ike_mgr_send_tx(m, &tx);
@@ -322,6 +351,33 @@ void ike_life_closed(struct ike_mgr *m, struct ike_ent *e)
 		apply(m, e, false);
 }
 
+void ike_life_child_closed(struct ike_mgr *m, struct ike_ent *e,
+			   const struct ike_child *c)
+{
+	struct conn_cfg *cc = conn_of(m, c->reqid);
+	enum conn_action a;
+	size_t i;
+
+	if (!cc || e->replaced || e->dead_at || e->sa->peer_deleted ||
+	    conn_up_elsewhere(m, e, c->reqid))
+		return;
+	/* Another Child SA of the connection (any state) on e. */
+	for (i = 0; i < IKE_CHILD_SLOTS; i++)
+		if (e->sa->child[i] && e->sa->child[i] != c &&
+		    e->sa->child[i]->reqid == c->reqid)
+			return;
+	a = cc->life.close_action;
+	if (a == CONN_ACT_RESTART && cc->remote_any)
+		a = CONN_ACT_CLEAR;
+	log_info(LS_IKE, "conn %s: the peer deleted its last Child SA "
+		 "(RFC 7296 §1.4.1): close_action = %s", cc->name,
+		 conn_action_name(a));
+	if (a == CONN_ACT_RESTART)
+		cc->retry_at = ipsec_now_s() + 1;
+	else if (a == CONN_ACT_TRAP)
+		cc->trapped = true;
+}
+
 /* Rekey or expire each Child SA of e that is due. */
 static void kids_tick(struct ike_mgr *m, struct ike_ent *e, uint64_t now)
 {
@@ -398,6 +454,45 @@ static void ike_rekey_tick(struct ike_mgr *m, struct ike_ent *e, uint64_t now)
 	(void)crypto_random(&rnd, sizeof(rnd));
 	e->rekey_at = now + 5 + rnd % 11;
 	ike_mgr_ent_check(m, e);
+}
+
+int ike_mgr_rekey_ike(struct ike_mgr *m, const char *name, char *msg,
+		      size_t len)
+{
+	struct conn_cfg *c = m ? conn_find(m->d->conns, name) : NULL;
+	struct ike_tx tx = {0};
+	struct ike_ent *e;
+	unsigned n = 0, busy = 0;
+	int r;
+
+	if (!c) {
+		snprintf(msg, len, "no connection '%s'", name);
+		return ERR_NOTFOUND;
+	}
+	for (e = m->ents; e; e = e->next) {
+		if (e->conn != c || !ike_ent_active(e) ||
+		    e->sa->state != IKE_S_ESTABLISHED)
+			continue;
+		/* §2.18: CREATE_CHILD_SA for the IKE SA; a collision with
+		 * the peer's rekey is resolved by x_rekey.c (§2.8.2). */
+		r = ike_sa_rekey(e->sa, &tx);
+		ike_mgr_send_tx(m, &tx);
+		if (r < 0) {
+			busy++;
+			continue;
+		}
+		n++;
+		log_info(LS_IKE, "conn %s: rekeying the IKE SA (ipsecctl, "
+			 "rekey %u)", name, e->rekeys + 1);
+		ike_mgr_ent_check(m, e);
+	}
+	if (!n) {
+		snprintf(msg, len, "connection '%s' has no IKE SA to rekey%s",
+			 name, busy ? " (rekey under way)" : "");
+		return busy ? ERR_EXISTS : ERR_NOTFOUND;
+	}
+	snprintf(msg, len, "rekeying the IKE SA of %s", name);
+	return 0;
 }
 
 /* §2.8.3: replace e by a new IKE SA, then delete e. */

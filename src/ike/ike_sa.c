@@ -112,6 +112,8 @@ void ike_sa_free(struct ike_sa *sa)
 	ke_free(sa->ke);
 	ke_free(sa->rk_ke);
 	ike_sa_free(sa->rekeyed_to);
+	ike_sa_free(sa->rk_theirs);
+	ike_sa_free(sa->rk_loser);
 	ikev2_sk_free(sa->sk);
 	free(sa->init_req);
 	free(sa->init_resp);

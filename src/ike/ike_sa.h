@@ -194,6 +194,15 @@ struct ike_sa {
 	uint8_t rk_spi[IKE_SPI_LEN];
 	uint16_t rk_group;
 	unsigned rk_tries, rk_failed;
+	/* §2.8.2 simultaneous IKE SA rekeying (x_rekey.c): the new SA of
+	 * the peer's rekey, answered while ours was out (owned, no Child
+	 * SAs yet); after the collision is resolved, the peer's redundant
+	 * new SA, which the peer deletes (owned until the caller takes it
+	 * to answer that Delete).  rk_replaced: the Child SAs moved. */
+	struct ike_sa *rk_theirs;
+	struct ike_sa *rk_loser;
+	bool rk_replaced;
+	unsigned rk_collisions, rk_won;
 	uint16_t child_err;  /* last error notify about our Child SA */
 	uint64_t dropped;  /* datagrams dropped */
 };
@@ -267,6 +276,9 @@ int ike_sa_child_delete(struct ike_sa *sa, uint32_t spi_in,
  * ERR_EXISTS if ours is out; a refusal counts in rk_failed.
  */
 int ike_sa_rekey(struct ike_sa *sa, struct ike_tx *tx);
+/* The peer deleted sa while our colliding rekey was out (§2.25.2): the
+ * peer's new SA (rk_theirs) takes the Child SAs, into rekeyed_to. */
+void ike_sa_rekey_take_theirs(struct ike_sa *sa);
 /* An empty INFORMATIONAL request (liveness check, §1.4, §2.4); each
  * answer counts in alive_acks.  ERR_INVAL unless ESTABLISHED. */
 int ike_sa_liveness(struct ike_sa *sa, struct ike_tx *tx);

@@ -123,11 +123,12 @@ static bool collision_ours_lost(struct ike_child *ours,
 	bool lost = nonce_cmp(ours->nmin, ours->nmin_len, theirs->nmin,
 			      theirs->nmin_len) < 0;
 
-	ike_sa_peer_log("simultaneous rekey (RFC 7296 §2.8.1): Child SA "
-			"%08x (%s) is redundant",
-			lost ? ours->spi_in : theirs->spi_in,
-			lost ? "ours, deleting it"
-			     : "the peer's, it deletes it");
+	/* One line per collision, saying who won (not rate-limited: a
+	 * peer causes at most one per rekey of ours). */
+	log_info(LS_IKE, "simultaneous rekey (RFC 7296 §2.8.1): Child SA "
+		 "%08x (%s) is redundant",
+		 lost ? ours->spi_in : theirs->spi_in,
+		 lost ? "ours, deleting it" : "the peer's, it deletes it");
 	if (lost) {
 		ours->redundant = true;
 	} else {

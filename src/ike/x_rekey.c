@@ -12,9 +12,17 @@
  * the old IKE SA.  The new SA is handed to the caller in
  * ike_sa.rekeyed_to.
  *
- * Collisions (§2.8.1) are avoided rather than resolved: a request to
- * rekey while one of our requests is out or queued, or after a rekey, is
- * answered with TEMPORARY_FAILURE (§2.25) and the peer tries later.
+ * Collisions (§2.8.2, §2.25.2): a peer's request to rekey while our own
+ * IKE SA rekey request is out is answered as usual; its new SA waits in
+ * rk_theirs.  When our answer comes, both new SAs exist on both ends;
+ * the one made with the lowest of the four nonces is redundant and the
+ * end that created it (the initiator of that exchange) deletes it; the
+ * Child SAs go to the other one, whose initiator deletes the old IKE SA
+ * (§2.18).  Both ends compare the same four nonces, so they agree.
+ * A queued (not yet sent) request of ours is simply dropped.  Still
+ * TEMPORARY_FAILURE (§2.25): while another request of ours is out (its
+ * answer would come on an SA whose Child SAs have moved away), while we
+ * are deleting the SA (§2.25.2), and after the SA was rekeyed.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,17 +53,15 @@ static int random_spi(uint8_t spi[IKE_SPI_LEN])
 	return r;
 }
 
-/* The new IKE SA: same connection, peer and hooks; keys of §2.18; the
- * Child SAs move over. */
+/* The new IKE SA: same connection, peer and hooks; keys of §2.18. */
 static int new_sa(struct ike_sa *old, bool initiator,
 		  const struct proposal_chosen *c, const uint8_t *spi_i,
 		  const uint8_t *spi_r, const uint8_t *ni, size_t ni_len,
 		  const uint8_t *nr, size_t nr_len, const uint8_t *g_ir,
-		  size_t g_ir_len)
+		  size_t g_ir_len, struct ike_sa **out)
 {
 	uint8_t skeyseed[IKE_PRF_KEY_MAX];
 	struct ike_sa *n = NULL;
-	size_t i;
 	int r;
 
 	if (ni_len > sizeof(n->ni) || nr_len > sizeof(n->nr))
@@ -95,8 +101,16 @@ static int new_sa(struct ike_sa *old, bool initiator,
 		return r;
 	}
 	n->state = IKE_S_ESTABLISHED;
-	/* §2.18: the Child SAs now belong to the new IKE SA, and so do
-	 * our requests about them that wait for the window. */
+	*out = n;
+	return 0;
+}
+
+/* §2.18: the Child SAs now belong to the new IKE SA n, and so do our
+ * requests about them that wait for the window. */
+static void adopt(struct ike_sa *old, struct ike_sa *n)
+{
+	size_t i;
+
 	for (i = 0; i < IKE_CHILD_SLOTS; i++) {
 		n->child[i] = old->child[i];
 		old->child[i] = NULL;
@@ -110,7 +124,71 @@ static int new_sa(struct ike_sa *old, bool initiator,
 	}
 	old->q_n = 0;
 	old->rekeyed_to = n;
-	return 0;
+	old->rk_replaced = true;
+	old->rk_out = false;
+}
+
+static int nonce_cmp(const uint8_t *a, size_t alen, const uint8_t *b,
+		     size_t blen)
+{
+	int d = memcmp(a, b, alen < blen ? alen : blen);
+
+	if (d)
+		return d;
+	return alen < blen ? -1 : alen > blen;
+}
+
+/* The lower of the two nonces of SA n, in *p, *len. */
+static void low_nonce(const struct ike_sa *n, const uint8_t **p, size_t *len)
+{
+	bool i_low = nonce_cmp(n->ni, n->ni_len, n->nr, n->nr_len) < 0;
+
+	*p = i_low ? n->ni : n->nr;
+	*len = i_low ? n->ni_len : n->nr_len;
+}
+
+/*
+ * §2.8.2: both rekeys completed; ours is the new SA of our exchange,
+ * old->rk_theirs that of the peer's.  The one created with the lowest
+ * of the four nonces is redundant: its creator deletes it.  The other
+ * takes the Child SAs.
+ */
+static void resolve_collision(struct ike_sa *old, struct ike_sa *ours,
+			      struct ike_tx *tx)
+{
+	struct ike_sa *theirs = old->rk_theirs;
+	const uint8_t *lo, *lt;
+	size_t lo_len, lt_len;
+	bool lost;
+
+	low_nonce(ours, &lo, &lo_len);
+	low_nonce(theirs, &lt, &lt_len);
+	lost = nonce_cmp(lo, lo_len, lt, lt_len) < 0;
+	old->rk_theirs = NULL;
+	old->rk_collisions++;
+	log_info(LS_IKE, "IKE SA rekey collision (RFC 7296 §2.8.2): %s",
+		 lost ? "the peer won; deleting our redundant new IKE SA"
+		      : "we won; the peer deletes its redundant new IKE SA");
+	if (lost) {
+		/* The answer is not awaited (§1.4.1); the peer keeps
+		 * the SA until our Delete. */
+		(void)ike_sa_delete(ours, tx);
+		ike_sa_free(ours);
+		adopt(old, theirs);
+	} else {
+		old->rk_won++;
+		ike_sa_free(old->rk_loser);
+		old->rk_loser = theirs;
+		adopt(old, ours);
+	}
+}
+
+void ike_sa_rekey_take_theirs(struct ike_sa *sa)
+{
+	if (!sa->rk_theirs || sa->rekeyed_to)
+		return;
+	adopt(sa, sa->rk_theirs);
+	sa->rk_theirs = NULL;
 }
 
 /* ---- responder ---- */
@@ -162,6 +240,9 @@ int ike_rekey_recv_request(struct ike_sa *sa, const struct ikev2_msg *inner,
 	struct ikev2_ke ke = {0};
 	struct ke *our = NULL;
 	const struct ke_alg *ka;
+	struct ike_sa *n = NULL;
+	bool collide = false;
+	size_t k;
 	int r;
 
 	sa->next_peer_id = id + 1;
@@ -174,9 +255,16 @@ int ike_rekey_recv_request(struct ike_sa *sa, const struct ikev2_msg *inner,
 		p->error = IKEV2_N_INVALID_SYNTAX;
 		goto send;
 	}
-	/* §2.25: not while one of our requests is out or queued (its
-	 * answer would come on an SA without Child SAs), nor twice. */
-	if (sa->rekeyed_to || sa->req_out || sa->q_n) {
+	/* §2.25.2: a request to rekey the IKE SA we are rekeying is
+	 * answered as usual; the collision is resolved when our answer
+	 * comes (resolve_collision()).  §2.25: TEMPORARY_FAILURE while
+	 * another request of ours is out (its answer would come on an SA
+	 * whose Child SAs moved; there is no rule to carry it over) or
+	 * we delete the SA (§2.25.2), and after a rekey. */
+	collide = sa->rk_out && sa->req_out &&
+		  sa->cur_kind == IKE_REQ_REKEY_IKE;
+	if (sa->rekeyed_to || sa->rk_replaced || sa->rk_theirs ||
+	    (sa->req_out && !collide)) {
 		ike_sa_peer_log("CREATE_CHILD_SA: IKE SA rekey while busy; "
 				"TEMPORARY_FAILURE");
 		p->error = IKEV2_N_TEMPORARY_FAILURE;
@@ -215,6 +303,20 @@ int ike_rekey_recv_request(struct ike_sa *sa, const struct ikev2_msg *inner,
 	if (r < 0)
 		goto out;
 	proposal_chosen_to_wire(&c, p->spi, IKE_SPI_LEN, &p->d, p->t);
+	/* Our own rekey, still queued, is not needed any more. */
+	if (!collide && sa->rk_out) {
+		for (k = 0; k < sa->q_n; k++) {
+			if (sa->q_kind[k] != IKE_REQ_REKEY_IKE)
+				continue;
+			sa->q_n--;
+			memmove(sa->q_kind + k, sa->q_kind + k + 1,
+				sa->q_n - k);
+			memmove(sa->q_spi + k, sa->q_spi + k + 1,
+				(sa->q_n - k) * sizeof(uint32_t));
+			break;
+		}
+		sa->rk_out = false;
+	}
 send:
 	r = ike_sa_send_sk(sa, tx, IKEV2_EXCH_CREATE_CHILD_SA, true, id,
 			   fill_rekey_resp, p);
@@ -222,10 +324,15 @@ send:
 		/* The peer started it: it is the new SA's initiator and
 		 * its SPI is SPIi (§2.18). */
 		r = new_sa(sa, false, &c, c.spi, p->spi, ni.data, ni.len,
-			   p->nr, sizeof(p->nr), p->secret, p->secret_len);
+			   p->nr, sizeof(p->nr), p->secret, p->secret_len,
+			   &n);
 		if (r < 0)
 			log_warn(LS_IKE, "IKE SA rekey: cannot make the new "
 				 "SA: %s", err_str(r));
+		else if (collide)
+			sa->rk_theirs = n; /* §2.8.2: wait for our answer */
+		else
+			adopt(sa, n);
 	}
 out:
 	ke_free(our);
@@ -264,9 +371,10 @@ static int fill_rekey_req(struct ike_sa *sa, struct ikev2_builder *b,
 
 int ike_sa_rekey(struct ike_sa *sa, struct ike_tx *tx)
 {
-	if (sa->state != IKE_S_ESTABLISHED || sa->rekeyed_to)
+	if (sa->state != IKE_S_ESTABLISHED || sa->rekeyed_to ||
+	    sa->rk_replaced)
 		return ERR_INVAL;
-	if (sa->rk_out)
+	if (sa->rk_out || sa->rk_theirs)
 		return ERR_EXISTS;
 	if (ike_sa_enqueue(sa, IKE_REQ_REKEY_IKE, 0, false) < 0)
 		return ERR_LIMIT;
@@ -337,6 +445,7 @@ int ike_rekey_recv_response(struct ike_sa *sa, const struct ikev2_msg *inner,
 	struct ikev2_nonce nr;
 	struct ikev2_notify nt;
 	struct ikev2_ke ke;
+	struct ike_sa *n = NULL;
 	char why[256];
 	int r = 0;
 
@@ -347,7 +456,7 @@ int ike_rekey_recv_response(struct ike_sa *sa, const struct ikev2_msg *inner,
 	}
 	/* §1.3.2: the peer may want another group (at most twice). */
 	if (ikev2_msg_notify(inner, IKEV2_N_INVALID_KE_PAYLOAD, &nt) &&
-	    nt.len == 2 && sa->rk_tries++ < 2) {
+	    nt.len == 2 && !sa->rk_theirs && sa->rk_tries++ < 2) {
 		sa->rk_group = be16_load(nt.data);
 		sa->rk_out = true;
 		r = ike_sa_enqueue(sa, IKE_REQ_REKEY_IKE, 0, true);
@@ -380,14 +489,23 @@ int ike_rekey_recv_response(struct ike_sa *sa, const struct ikev2_msg *inner,
 	}
 	/* We started it: we are the new SA's initiator, our SPI is SPIi. */
 	r = new_sa(sa, true, &c, sa->rk_spi, c.spi, sa->rk_ni, sa->rk_ni_len,
-		   nr.data, nr.len, secret, ka->secret_len);
+		   nr.data, nr.len, secret, ka->secret_len, &n);
 	if (r < 0) {
 		log_warn(LS_IKE, "IKE SA rekey: cannot make the new SA: %s",
 			 err_str(r));
 		sa->rk_failed++;
+	} else if (sa->rk_theirs) {
+		resolve_collision(sa, n, tx);
+	} else {
+		adopt(sa, n);
 	}
 out:
-	(void)tx;
+	/* §2.8.2: ours failed but the peer's rekey went through: its new
+	 * SA is the one. */
+	if (sa->rk_theirs && !sa->rekeyed_to) {
+		adopt(sa, sa->rk_theirs);
+		sa->rk_theirs = NULL;
+	}
 	ke_free(sa->rk_ke);
 	sa->rk_ke = NULL;
 	crypto_wipe(secret, sizeof(secret));

@@ -8,7 +8,11 @@
  *     initiator, the Child SA moves without an event, and the new SA
  *     carries INFORMATIONAL and CREATE_CHILD_SA (Child SA rekey);
  *   - a rekey request while a request of the responder is out is
- *     answered with TEMPORARY_FAILURE (§2.25): nothing changes.
+ *     answered with TEMPORARY_FAILURE (§2.25): nothing changes;
+ *   - simultaneous rekeying (§2.8.2): both ends rekey at once, both
+ *     exchanges complete, the new SA made with the lowest of the four
+ *     nonces is deleted by its creator and both ends keep the same one
+ *     (with the Child SA), which then carries traffic.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -117,8 +121,8 @@ static void establish(struct side *i, struct side *r)
 	struct ike_conn ci, cr;
 	struct ike_tx tx = {0};
 
-	make_conn(&ci, true, "10.1.0.0/16", "10.2.0.0/16");
-	make_conn(&cr, false, "10.2.0.0/16", "10.1.0.0/16");
+	make_conn(&ci, true, "198.51.100.16/28", "198.51.100.32/28");
+	make_conn(&cr, false, "198.51.100.32/28", "198.51.100.16/28");
 	memset(i, 0, sizeof(*i));
 	memset(r, 0, sizeof(*r));
 	assert_int_equal(ike_sa_new(&ci, true, NULL, NULL, &i->sa), 0);
@@ -257,12 +261,127 @@ static void test_busy(void **state)
 	ike_sa_free(r.sa);
 }
 
+/* Deliver each datagram of tx to sa, answers into out. */
+static void deliver(struct ike_sa *sa, struct ike_tx *tx, struct ike_tx *out)
+{
+	size_t k;
+
+	for (k = 0; k < tx->n; k++) {
+		struct ike_dgram_out *d = &tx->d[k];
+
+		assert_int_equal(ike_sa_recv(sa, d->p, d->len, &d->src,
+					     d->sport, &d->dst, d->dport, out),
+				 0);
+	}
+	ike_tx_clear(tx);
+}
+
+static const uint8_t *low(const struct ike_sa *sa)
+{
+	assert_int_equal(sa->ni_len, IKE_NONCE_LEN);
+	assert_int_equal(sa->nr_len, IKE_NONCE_LEN);
+	return memcmp(sa->ni, sa->nr, IKE_NONCE_LEN) < 0 ? sa->ni : sa->nr;
+}
+
+/* i and r rekey the IKE SA at once; returns true if i's new SA won. */
+static bool collide(struct side *i, struct side *r)
+{
+	struct ike_tx ti = {0}, tr = {0}, ai = {0}, ar = {0};
+	struct ike_tx di = {0}, dr = {0}, fin = {0};
+	struct ike_sa *oi = i->sa, *or = r->sa, *wi, *wr, *loser;
+	struct ike_tx *del;
+	bool i_won;
+
+	assert_int_equal(ike_sa_rekey(oi, &ti), 0);
+	assert_int_equal(ike_sa_rekey(or, &tr), 0);
+	assert_int_equal(ti.n, 1);
+	assert_int_equal(tr.n, 1);
+	/* The requests cross: each end answers the other's (§2.25.2:
+	 * "reply as usual"), the new SA waits for our own answer. */
+	deliver(oi, &tr, &ai);
+	deliver(or, &ti, &ar);
+	assert_int_equal(ai.n, 1);
+	assert_int_equal(ar.n, 1);
+	assert_non_null(oi->rk_theirs);
+	assert_non_null(or->rk_theirs);
+	assert_null(oi->rekeyed_to);
+	assert_int_equal(n_children(oi), 1);
+	/* The answers: both exchanges complete. */
+	deliver(oi, &ar, &di);
+	deliver(or, &ai, &dr);
+	wi = oi->rekeyed_to;
+	wr = or->rekeyed_to;
+	assert_non_null(wi);
+	assert_non_null(wr);
+	assert_null(oi->rk_theirs);
+	assert_null(or->rk_theirs);
+	assert_int_equal(oi->rk_collisions, 1);
+	assert_int_equal(or->rk_collisions, 1);
+	/* Both keep the same new SA, with the same keys. */
+	assert_memory_equal(wi->spi_i, wr->spi_i, IKE_SPI_LEN);
+	assert_memory_equal(wi->spi_r, wr->spi_r, IKE_SPI_LEN);
+	assert_memory_equal(wi->keys.sk_d, wr->keys.sk_d, wi->keys.sk_d_len);
+	assert_true(wi->initiator != wr->initiator);
+	/* Exactly one end won; it keeps the peer's redundant SA until the
+	 * peer, its creator, deletes it with the one datagram it sent. */
+	i_won = oi->rk_won;
+	assert_int_equal(oi->rk_won + or->rk_won, 1);
+	assert_true(wi->initiator == i_won);
+	loser = i_won ? oi->rk_loser : or->rk_loser;
+	assert_non_null(loser);
+	assert_null(i_won ? or->rk_loser : oi->rk_loser);
+	del = i_won ? &dr : &di;
+	assert_int_equal(del->n, 1);
+	assert_int_equal((i_won ? &di : &dr)->n, 0);
+	/* §2.8.2: the redundant one holds the lowest of the four nonces
+	 * (fails if the rule were inverted). */
+	assert_true(memcmp(low(loser), low(wi), IKE_NONCE_LEN) < 0);
+	assert_memory_not_equal(loser->spi_i, wi->spi_i, IKE_SPI_LEN);
+	deliver(loser, del, &fin);
+	assert_true(loser->peer_deleted);
+	assert_int_equal(fin.n, 1); /* the answer to the Delete */
+	ike_tx_clear(&fin);
+	/* The Child SA moved to the survivor on both ends. */
+	assert_int_equal(n_children(oi), 0);
+	assert_int_equal(n_children(or), 0);
+	assert_int_equal(n_children(wi), 1);
+	assert_int_equal(n_children(wr), 1);
+	oi->rekeyed_to = or->rekeyed_to = NULL;
+	ike_sa_free(oi);
+	ike_sa_free(or);
+	i->sa = wi;
+	r->sa = wr;
+	return i_won;
+}
+
+static void test_collision(void **state)
+{
+	unsigned k, i_wins = 0;
+
+	(void)state;
+	for (k = 0; k < 8; k++) {
+		struct side i, r;
+
+		establish(&i, &r);
+		i_wins += collide(&i, &r);
+		check_talk(&i, &r);
+		/* And the survivor can be rekeyed again, at once too. */
+		(void)collide(&i, &r);
+		rekey(&i, &r);
+		ike_sa_free(i.sa);
+		ike_sa_free(r.sa);
+	}
+	print_message("collisions won by the original initiator: %u/8\n",
+		      i_wins);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rekey_by_initiator),
 		cmocka_unit_test(test_rekey_by_responder),
 		cmocka_unit_test(test_busy),
+		cmocka_unit_test(test_collision),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
