@@ -8,6 +8,7 @@
 #   make fuzz       run every fuzz target for longer (FUZZ_SECONDS each)
 #   make bench      benchmarks against strongSwan, wireguard-go, plaintext;
 #                   then make bench-ike (IKEv2 handshake latency and rate)
+#                   and make bench-rekey (loss across Child SA rekeys)
 #
 # Variants live in their own output folder: O=build/san SAN=1 builds with
 # AddressSanitizer and UBSan (clang), O=build/fuzz FUZZ=1 with libFuzzer.
@@ -140,6 +141,7 @@ bench: all
 	sh scripts/deps.sh --bench
 	bash bench/run.sh
 	$(MAKE) bench-ike
+	$(MAKE) bench-rekey
 
 format:
 	clang-format -i $(LIB_SRCS) $(DAEMON_SRCS) $(CLI_SRCS) \
@@ -171,3 +173,11 @@ bench-ike: all $(IKE_LOAD)
 
 $(IKE_LOAD): $(call obj,bench/ike_load.c) $(LIB)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_CORE)
+
+# Packets lost while Child SAs are rekeyed under an iperf3 UDP stream
+# (bench/rekey.sh): ipsecd, ipsecd with PFS, ipsecd -> strongSwan,
+# strongSwan, and a no-rekey baseline.  REKEYS=3 for a short run.
+.PHONY: bench-rekey
+bench-rekey: all
+	sh scripts/deps.sh --bench
+	O=$(O) bash bench/rekey.sh
