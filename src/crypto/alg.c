@@ -141,6 +141,11 @@ static const struct ke_alg ke_table[] = {
 	{"modp1536", 5, KE_KIND_MODP, 192, 192, false},
 	/* RFC 8247 §2.4: group 2 MUST NOT be used; config may force it. */
 	{"modp1024", 2, KE_KIND_MODP, 128, 128, true},
+	/* RFC 5114 §2.6/§2.7: groups 25 and 26 are the NIST P-192 and
+	 * P-224 curves with RFC 5903 encoding.  Too weak for a default;
+	 * here for peers configured with them. */
+	{"ecp192", 25, KE_KIND_ECP, 48, 24, true},
+	{"ecp224", 26, KE_KIND_ECP, 56, 28, true},
 };
 #define N_KE (sizeof(ke_table) / sizeof(ke_table[0]))
 

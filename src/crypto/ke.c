@@ -87,6 +87,12 @@ static const char *ecp_curve(uint16_t id, int *nid)
 	case 21:
 		*nid = NID_secp521r1;
 		return "P-521";
+	case 25:
+		*nid = NID_X9_62_prime192v1;
+		return "P-192";
+	case 26:
+		*nid = NID_secp224r1;
+		return "P-224";
 	default:
 		return NULL;
 	}
