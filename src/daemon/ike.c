@@ -306,6 +306,7 @@ static void ent_state_changed(struct ike_ent *e, uint64_t now)
 				sa->detail[0] ? ": " : "", sa->detail);
 		ent_child_down(e);
 		e->dead_at = now + IKE_FAILED_KEEP_S;
+		ike_life_setup_failed(e->m, e);
 		break;
 	default:
 		break;
@@ -820,6 +821,7 @@ void ike_mgr_tick(struct ike_mgr *m)
 				e->sa->state == IKE_S_INIT_SENT ? "IKE_SA_INIT"
 								: "IKE_AUTH");
 			e->dead_at = now;
+			ike_life_setup_failed(m, e);
 			continue;
 		}
 		/* RFC 7296 §2.1: back off exponentially, capped at 8 s so

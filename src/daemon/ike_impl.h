@@ -166,6 +166,9 @@ void ike_life_rekeyed(struct ike_mgr *m, struct ike_ent *e);
 void ike_life_initial_contact(struct ike_mgr *m, struct ike_ent *e);
 /* The peer deleted e: apply close_action unless e was replaced. */
 void ike_life_closed(struct ike_mgr *m, struct ike_ent *e);
+/* e, which we initiated, failed before it was established: a start = on
+ * connection is tried again later. */
+void ike_life_setup_failed(struct ike_mgr *m, struct ike_ent *e);
 /* The peer deleted Child SA c of e without a rekey (§1.4.1): apply
  * close_action if it was the last Child SA of its connection. */
 void ike_life_child_closed(struct ike_mgr *m, struct ike_ent *e,

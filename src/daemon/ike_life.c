@@ -140,31 +140,44 @@ void ike_life_established(struct ike_ent *e, uint64_t now)
 		e->rekey_at = now + conn_life_rekey_after(l, l->ike_lifetime);
 }
 
+/* A listed entry for nsa, an established IKE SA that a rekey of one of
+ * conn's IKE SAs made; NULL when out of memory (nsa is not taken). */
+static struct ike_ent *ent_of_new_sa(struct ike_mgr *m,
+				     struct conn_cfg *conn,
+				     struct ike_sa *nsa)
+{
+	uint64_t now = ipsec_now_s();
+	struct ike_ent *n = calloc(1, sizeof(*n));
+
+	if (!n)
+		return NULL;
+	n->sa = nsa;
+	n->conn = conn;
+	n->m = m;
+	n->created = n->established = now;
+	n->seen = IKE_S_ESTABLISHED;
+	ike_sa_set_hooks(nsa, ike_ent_child_ev, ike_ent_conn_iter, n);
+	n->next = m->ents;
+	m->ents = n;
+	return n;
+}
+
 /* §2.8.2: the peer's redundant new IKE SA of a rekey collision we won.
  * The peer deletes it: keep it, without Child SAs, to answer that Delete
  * (not a close: replaced), then free it. */
 static void keep_loser(struct ike_mgr *m, struct ike_ent *e)
 {
 	struct ike_sa *l = e->sa->rk_loser;
-	uint64_t now = ipsec_now_s();
 	struct ike_ent *n;
 
 	e->sa->rk_loser = NULL;
-	n = calloc(1, sizeof(*n));
+	n = ent_of_new_sa(m, e->conn, l);
 	if (!n) {
 		ike_sa_free(l);
 		return;
 	}
-	n->sa = l;
-	n->conn = e->conn;
-	n->m = m;
-	n->created = n->established = now;
-	n->seen = IKE_S_ESTABLISHED;
 	n->replaced = true;
-	n->dead_at = now + IKE_FAILED_KEEP_S;
-	ike_sa_set_hooks(l, ike_ent_child_ev, ike_ent_conn_iter, n);
-	n->next = m->ents;
-	m->ents = n;
+	n->dead_at = n->created + IKE_FAILED_KEEP_S;
 }
 
 void ike_life_rekeyed(struct ike_mgr *m, struct ike_ent *e)
@@ -175,27 +188,19 @@ void ike_life_rekeyed(struct ike_mgr *m, struct ike_ent *e)
 	struct ike_ent *n;
 
 	e->sa->rekeyed_to = NULL;
-	n = calloc(1, sizeof(*n));
+	n = ent_of_new_sa(m, e->conn, nsa);
 	if (!n) {
 		log_err(LS_IKE, "conn %s: IKE SA rekey: out of memory; its "
 			"Child SAs are lost", e->conn->name);
 		ike_sa_free(nsa);
 		return;
 	}
-	n->sa = nsa;
-	n->conn = e->conn;
-	n->m = m;
-	n->created = n->established = now;
-	n->seen = IKE_S_ESTABLISHED;
 	/* §2.18: the Child SAs, installed as they are, now belong to
 	 * the new IKE SA. */
 	memcpy(n->kids, e->kids, sizeof(n->kids));
 	memset(e->kids, 0, sizeof(e->kids));
 	n->rekeys = e->rekeys + 1;
-	ike_sa_set_hooks(nsa, ike_ent_child_ev, ike_ent_conn_iter, n);
 	ike_life_established(n, now);
-	n->next = m->ents;
-	m->ents = n;
 	e->replaced = true;
 	log_info(LS_IKE, "conn %s: IKE SA rekeyed by %s (RFC 7296 §2.18, "
 		 "rekey %u): SPIs %02x%02x%02x%02x... -> %02x%02x%02x%02x...",
@@ -349,6 +354,23 @@ void ike_life_closed(struct ike_mgr *m, struct ike_ent *e)
 {
 	if (!e->replaced)
 		apply(m, e, false);
+}
+
+void ike_life_setup_failed(struct ike_mgr *m, struct ike_ent *e)
+{
+	struct conn_cfg *c = e->conn;
+
+	/* A start = on tunnel whose peer is not there yet (or refused us)
+	 * is tried again every RESTART_RETRY_S, like dpd_action =
+	 * restart, until it is up or `ipsecctl down` says stop: an
+	 * administrator expects it to come up once the peer does. */
+	if (!e->sa->initiator || e->established || e->replaced ||
+	    c->start != CONN_START_ON || c->retry_at ||
+	    conn_up_elsewhere(m, e, c->ike.reqid))
+		return;
+	c->retry_at = ipsec_now_s() + RESTART_RETRY_S;
+	log_info(LS_IKE, "conn %s: start = on: trying again in %u s",
+		 c->name, RESTART_RETRY_S);
 }
 
 void ike_life_child_closed(struct ike_mgr *m, struct ike_ent *e,

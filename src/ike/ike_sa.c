@@ -968,3 +968,13 @@ int ike_sa_recv(struct ike_sa *sa, const uint8_t *udp, size_t len,
 	free(msg);
 	return r;
 }
+
+int ike_nonce_cmp(const uint8_t *a, size_t alen, const uint8_t *b,
+		  size_t blen)
+{
+	int d = memcmp(a, b, alen < blen ? alen : blen);
+
+	if (d)
+		return d;
+	return alen < blen ? -1 : alen > blen;
+}

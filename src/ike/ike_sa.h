@@ -296,6 +296,12 @@ const char *ike_state_name(enum ike_state s);
 
 /* ---- internal to src/ike (ike_sa.c and the x_*.c exchanges) ---- */
 
+/* Nonces in the order of RFC 7296 §2.8.1 (collisions): octet by octet,
+ * and a nonce that is a prefix of the other is the lower one.  <0, 0,
+ * >0 like memcmp(). */
+int ike_nonce_cmp(const uint8_t *a, size_t alen, const uint8_t *b,
+		  size_t blen);
+
 /* Queue a message for sending; adds the non-ESP marker on 4500. */
 int ike_sa_queue(struct ike_sa *sa, struct ike_tx *tx, const uint8_t *msg,
 		 size_t len);

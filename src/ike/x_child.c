@@ -73,22 +73,10 @@ static bool offers_group(const struct proposal_list *l, uint16_t group)
 	return false;
 }
 
-/* §2.8.1: octet by octet; a nonce that is a prefix of the other is the
- * lower one. */
-static int nonce_cmp(const uint8_t *a, size_t alen, const uint8_t *b,
-		     size_t blen)
-{
-	int d = memcmp(a, b, alen < blen ? alen : blen);
-
-	if (d)
-		return d;
-	return alen < blen ? -1 : alen > blen;
-}
-
 static void set_nmin(struct ike_child *c, const uint8_t *a, size_t alen,
 		     const uint8_t *b, size_t blen)
 {
-	if (nonce_cmp(b, blen, a, alen) < 0) {
+	if (ike_nonce_cmp(b, blen, a, alen) < 0) {
 		a = b;
 		alen = blen;
 	}
@@ -120,8 +108,8 @@ static struct ike_child *rekey_sibling(struct ike_sa *sa,
 static bool collision_ours_lost(struct ike_child *ours,
 				struct ike_child *theirs)
 {
-	bool lost = nonce_cmp(ours->nmin, ours->nmin_len, theirs->nmin,
-			      theirs->nmin_len) < 0;
+	bool lost = ike_nonce_cmp(ours->nmin, ours->nmin_len, theirs->nmin,
+				  theirs->nmin_len) < 0;
 
 	/* One line per collision, saying who won (not rate-limited: a
 	 * peer causes at most one per rekey of ours). */

@@ -128,20 +128,10 @@ static void adopt(struct ike_sa *old, struct ike_sa *n)
 	old->rk_out = false;
 }
 
-static int nonce_cmp(const uint8_t *a, size_t alen, const uint8_t *b,
-		     size_t blen)
-{
-	int d = memcmp(a, b, alen < blen ? alen : blen);
-
-	if (d)
-		return d;
-	return alen < blen ? -1 : alen > blen;
-}
-
 /* The lower of the two nonces of SA n, in *p, *len. */
 static void low_nonce(const struct ike_sa *n, const uint8_t **p, size_t *len)
 {
-	bool i_low = nonce_cmp(n->ni, n->ni_len, n->nr, n->nr_len) < 0;
+	bool i_low = ike_nonce_cmp(n->ni, n->ni_len, n->nr, n->nr_len) < 0;
 
 	*p = i_low ? n->ni : n->nr;
 	*len = i_low ? n->ni_len : n->nr_len;
@@ -163,7 +153,7 @@ static void resolve_collision(struct ike_sa *old, struct ike_sa *ours,
 
 	low_nonce(ours, &lo, &lo_len);
 	low_nonce(theirs, &lt, &lt_len);
-	lost = nonce_cmp(lo, lo_len, lt, lt_len) < 0;
+	lost = ike_nonce_cmp(lo, lo_len, lt, lt_len) < 0;
 	old->rk_theirs = NULL;
 	old->rk_collisions++;
 	log_info(LS_IKE, "IKE SA rekey collision (RFC 7296 §2.8.2): %s",

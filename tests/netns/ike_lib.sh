@@ -35,6 +35,16 @@ ike_topo() {
 		ip -n "$B" addr add "$B_OUT/24" dev veth0
 }
 
+# pair_topo TAG: ike_topo, plus two protected hosts on each side (A:
+# 198.51.100.1 and .65, B: 203.0.113.1 and .65) for two connections.
+pair_topo() {
+	ike_topo "$1" &&
+		ip -n "$A" addr add 198.51.100.1/32 dev lo &&
+		ip -n "$A" addr add 198.51.100.65/32 dev lo &&
+		ip -n "$B" addr add 203.0.113.1/32 dev lo &&
+		ip -n "$B" addr add 203.0.113.65/32 dev lo
+}
+
 # poll_grep GREP-OPTS FILE PATTERN TRIES: grep FILE every 0.2 s.
 poll_grep() {
 	local i

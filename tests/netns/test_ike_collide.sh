@@ -25,14 +25,6 @@ set -u
 PSK="ike-collide-test-psk-0123456789ab"
 ROUNDS=3
 
-pair_topo() {
-	ike_topo "$1" &&
-		ip -n "$A" addr add 198.51.100.1/32 dev lo &&
-		ip -n "$A" addr add 198.51.100.65/32 dev lo &&
-		ip -n "$B" addr add 203.0.113.1/32 dev lo &&
-		ip -n "$B" addr add 203.0.113.65/32 dev lo
-}
-
 # conn FILE NAME LOCAL REMOTE LTS RTS START EXTRA...
 conn() {
 	local f=$1 x

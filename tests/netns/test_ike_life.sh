@@ -37,16 +37,6 @@ set -u
 PSK="ike-life-test-psk-0123456789abcdef"
 PINGS=6500 # 65 s at 10 ms
 
-# pair_topo TAG: A 192.0.2.10 (lo 198.51.100.1, .65) -- B 192.0.2.20
-# (lo 203.0.113.1, .65) on one veth; sets A and B.
-pair_topo() {
-	ike_topo "$1" &&
-		ip -n "$A" addr add 198.51.100.1/32 dev lo &&
-		ip -n "$A" addr add 198.51.100.65/32 dev lo &&
-		ip -n "$B" addr add 203.0.113.1/32 dev lo &&
-		ip -n "$B" addr add 203.0.113.65/32 dev lo
-}
-
 # conn FILE NAME LOCAL REMOTE LTS RTS ESP START EXTRA...: append a
 # [conn]; each EXTRA is one "key = value" line.
 conn() {
@@ -528,6 +518,39 @@ scenario_dpd() {
 	tl_stop "$pb"
 }
 
+# ---- start = on while the peer is not there yet ----
+scenario_boot() {
+	local t=boot d=$TL_TMP/boot pa pb t0
+	mkdir -p "$d"
+	pair_topo boot || { tl_not_ok "$t: topology"; return; }
+	daemon_hdr "$d/a.conf"
+	conn "$d/a.conf" net1 192.0.2.10 192.0.2.20 198.51.100.0/26 \
+		203.0.113.0/26 aes128gcm16 on
+	daemon_hdr "$d/b.conf"
+	conn "$d/b.conf" net1 192.0.2.20 192.0.2.10 203.0.113.0/26 \
+		198.51.100.0/26 aes128gcm16 off
+	tl_check "$t: A starts, B is not running" \
+		tl_ipsecd "$A" "$d/a.conf" "$d/a.log"
+	pa=$TL_BG_PID
+	# IKE_SA_INIT is retransmitted for ~31 s, then A gives up and
+	# arms the next try (30 s later).
+	tl_check "$t: A gives up on the absent peer" \
+		wait_for 45 grep_log "$d/a.log" "giving up"
+	tl_check "$t: ... and will try again (start = on)" \
+		grep_log "$d/a.log" "start = on: trying again"
+	tl_check "$t: B starts" tl_ipsecd "$B" "$d/b.conf" "$d/b.log"
+	pb=$TL_BG_PID
+	t0=$(date +%s)
+	tl_check "$t: the tunnel comes up without anyone acting" \
+		wait_for 45 up "$B" net1
+	echo "# $t: up $(($(date +%s) - t0)) s after the peer started"
+	tl_check "$t: ping A -> B through it" wait_for 5 \
+		quiet ip netns exec "$A" ping -q -c 1 -W 1 -I 198.51.100.1 \
+		203.0.113.1
+	tl_stop "$pa"
+	tl_stop "$pb"
+}
+
 # ---- 20 % random loss on a router in the middle ----
 scenario_loss() {
 	local t=loss d=$TL_TMP/loss pa pb pp R n
@@ -596,7 +619,7 @@ scenario_loss() {
 # own namespaces and processes on exit; the main shell stops the
 # subshells (TL_PIDS) if it is interrupted, and removes TL_TMP.
 SUBS=()
-for s in ${LIFE_ONLY:-pair reauth ss ssr dpd loss packets}; do
+for s in ${LIFE_ONLY:-pair reauth ss ssr dpd boot loss packets}; do
 	(
 		TL_PIDS=() # not the other scenarios' subshells
 		TL_NS=()
@@ -611,7 +634,7 @@ for s in ${LIFE_ONLY:-pair reauth ss ssr dpd loss packets}; do
 	TL_PIDS+=($!)
 done
 wait "${SUBS[@]}"
-for s in ${LIFE_ONLY:-pair reauth ss ssr dpd loss packets}; do
+for s in ${LIFE_ONLY:-pair reauth ss ssr dpd boot loss packets}; do
 	grep -v '^# counts' "$TL_TMP/$s.out"
 	set -- $(sed -n 's/^# counts //p' "$TL_TMP/$s.out")
 	TL_PASS=$((TL_PASS + ${1:-0}))
