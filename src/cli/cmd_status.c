@@ -239,6 +239,36 @@ static void print_child(const cJSON *c)
 	       fmt_in(b[0], CELL_LEN, c, "expire_in_s"));
 }
 
+/* "local auth: digital-signature (14), ECDSA P-256, ecdsa-sha256, cert
+ * "CN=gw-a", serial 1F2E"; nothing before IKE_AUTH (null) or from a
+ * daemon that does not send the key. */
+static void print_auth(const cJSON *ike, const char *key, const char *who)
+{
+	const cJSON *a = jget(ike, key);
+	char line[1200], m[32];
+	int k;
+
+	if (!cJSON_IsObject(a))
+		return;
+	k = snprintf(line, sizeof(line), "%s auth: %s (%s)", who,
+		     jstr(a, "method_name"),
+		     fmt_u64(m, sizeof(m), a, "method"));
+	if (cJSON_IsString(jget(a, "key")) && k > 0 &&
+	    (size_t)k < sizeof(line))
+		k += snprintf(line + k, sizeof(line) - (size_t)k, ", %s",
+			      jstr(a, "key"));
+	if (cJSON_IsString(jget(a, "signature")) && k > 0 &&
+	    (size_t)k < sizeof(line))
+		k += snprintf(line + k, sizeof(line) - (size_t)k, ", %s",
+			      jstr(a, "signature"));
+	if (cJSON_IsString(jget(a, "cert_subject")) && k > 0 &&
+	    (size_t)k < sizeof(line))
+		snprintf(line + k, sizeof(line) - (size_t)k,
+			 ", cert \"%s\", serial %s", jstr(a, "cert_subject"),
+			 jstr(a, "cert_serial"));
+	printf("    %s\n", cli_safe(line, line, sizeof(line)));
+}
+
 static void print_ike(const cJSON *ike)
 {
 	char b[2][CELL_LEN], line[1200];
@@ -255,6 +285,8 @@ static void print_ike(const cJSON *ike)
 	printf("    established %s ago, rekey %s\n",
 	       fmt_dur(b[0], CELL_LEN, ike, "established_s"),
 	       fmt_in(b[1], CELL_LEN, ike, "rekey_in_s"));
+	print_auth(ike, "local_auth", "local");
+	print_auth(ike, "remote_auth", "remote");
 	children = jget(ike, "child_sas");
 	if (!cJSON_IsArray(children) || !cJSON_GetArraySize(children)) {
 		printf("    no child SAs\n");

@@ -5,9 +5,14 @@
  * daemon.
  *
  *   ipsecctl pki ca NAME                      NAME.key, NAME.crt
+ *   ipsecctl pki ca NAME --ca PARENT          an intermediate CA
  *   ipsecctl pki server NAME --san DNS:vpn.example [--ca CA]
  *   ipsecctl pki client NAME [--p12-pass PASS] [--ca CA]
  *                                             + NAME.p12 (key, cert, CA)
+ * A certificate whose issuer is not a self-signed root also gets
+ * NAME.chain.pem: itself, then the issuer's chain, which is what a
+ * [conn]'s cert = sends (RFC 7296 §3.6: the end entity first, then the
+ * intermediates).
  *
  * Everything is made in memory first; then the files are created with
  * O_CREAT|O_EXCL (never overwritten, never through a symlink) and their
@@ -23,8 +28,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "cli/cli.h"
 #include "common/buf.h"
@@ -34,7 +41,8 @@
 #include "ike/cert.h"
 
 #define PKI_USAGE                                                             \
-	"pki ca NAME [--type T] [--days N] [--dir DIR] [--cn TEXT]\n"         \
+	"pki ca NAME [--ca PARENT] [--type T] [--days N] [--dir DIR]\n"       \
+	"                            [--cn TEXT]\n"                           \
 	"       ipsecctl pki server NAME [--san SAN]... [--ca CA] [--type T]" \
 	"\n"                                                                  \
 	"                            [--days N] [--dir DIR] [--cn TEXT]\n"    \
@@ -48,12 +56,18 @@
 
 #define PASS_MAX 256
 #define PATH_LEN 4096
+#define N_FILES 4 /* key, crt, chain.pem, p12 */
+/* Leave the issued notAfter this far before the issuer's, so that the
+ * seconds between our clock reading and cert_issue()'s cannot push it
+ * past. */
+#define CLAMP_MARGIN 300
 
 struct pki_opts {
 	enum cert_role role;
 	const char *name;
 	const char *dir;
 	const char *ca;
+	bool ca_given; /* pki ca --ca: an intermediate */
 	const char *cn;
 	const char *san[CERT_SAN_MAX];
 	size_t n_san;
@@ -62,6 +76,15 @@ struct pki_opts {
 	const char *p12_pass;
 	bool no_p12;
 	bool p12_legacy;
+};
+
+/* The issuing CA: its certificate, key and the certificates a peer
+ * needs between it and a root (it first; empty for a root). */
+struct issuer {
+	X509 *crt;
+	EVP_PKEY *key;
+	X509 **list; /* from CA.chain.pem or CA.crt; list[0] is crt */
+	size_t n;
 };
 
 struct out_file {
@@ -149,6 +172,7 @@ static int parse_args(int argc, char **argv, struct pki_opts *o)
 			if (!name_ok(val))
 				return usage_err("bad CA name '%s'", val);
 			o->ca = val;
+			o->ca_given = true;
 		} else if (!strcmp(opt, "--cn")) {
 			o->cn = val;
 		} else if (!strcmp(opt, "--san")) {
@@ -175,6 +199,9 @@ static int parse_args(int argc, char **argv, struct pki_opts *o)
 		return usage_err("%s", "NAME is missing");
 	if (!name_ok(o->name))
 		return usage_err("bad NAME '%s' (letters, digits, . - _ @)",
+				 o->name);
+	if (o->role == CERT_ROLE_CA && o->ca_given && !strcmp(o->ca, o->name))
+		return usage_err("a CA cannot be its own parent ('%s')",
 				 o->name);
 	if (o->role != CERT_ROLE_CLIENT &&
 	    (o->p12_pass || o->no_p12 || o->p12_legacy))
@@ -229,45 +256,173 @@ static int write_new(struct out_file *f)
 	return r;
 }
 
-/* The CA's certificate and key from DIR/CA.crt and DIR/CA.key. */
-static int load_ca(const struct pki_opts *o, X509 **ca, EVP_PKEY **key)
+static bool self_signed(X509 *c)
+{
+	return (X509_get_extension_flags(c) & EXFLAG_SS) != 0;
+}
+
+static void issuer_free(struct issuer *is)
+{
+	cert_list_free(is->list, is->n);
+	EVP_PKEY_free(is->key);
+	memset(is, 0, sizeof(*is));
+}
+
+/*
+ * May c issue certificates?  RFC 5280 §4.2.1.9: cA TRUE in
+ * basicConstraints, and keyCertSign if it has a keyUsage (§4.2.1.3).
+ * child_ca: it is to sign a CA, so no pathLenConstraint of 0.
+ */
+static int check_issuer(const struct pki_opts *o, X509 *c, bool child_ca)
+{
+	uint32_t flags = X509_get_extension_flags(c);
+
+	if (X509_check_ca(c) != 1 ||
+	    ((flags & EXFLAG_KUSAGE) &&
+	     !(X509_get_key_usage(c) & KU_KEY_CERT_SIGN))) {
+		fprintf(stderr,
+			"ipsecctl: pki: %s/%s.crt is not a CA certificate "
+			"(needs basicConstraints CA:TRUE and keyCertSign)\n",
+			o->dir, o->ca);
+		return ERR_INVAL;
+	}
+	if (child_ca && X509_get_pathlen(c) == 0) {
+		fprintf(stderr,
+			"ipsecctl: pki: CA %s has pathlen 0: it issues only "
+			"server and client certificates, no CAs\n",
+			o->ca);
+		return ERR_INVAL;
+	}
+	return 0;
+}
+
+/*
+ * The CA's certificate and key from DIR/CA.crt and DIR/CA.key, and its
+ * chain: DIR/CA.chain.pem if there is one (an intermediate below
+ * another), else the certificates in DIR/CA.crt.
+ */
+static int load_ca(const struct pki_opts *o, struct issuer *is)
 {
 	char path[PATH_LEN];
 	X509 **list = NULL;
 	size_t n = 0;
 	int r;
 
-	*ca = NULL;
-	*key = NULL;
+	memset(is, 0, sizeof(*is));
 	r = path_of(path, o->dir, o->ca, "crt");
 	if (r == 0)
-		r = cert_load_file(path, &list, &n);
+		r = cert_load_file(path, &is->list, &is->n);
 	if (r < 0) {
 		fprintf(stderr,
 			"ipsecctl: pki: no CA certificate %s (make "
 			"one with: ipsecctl pki ca %s --dir %s)\n",
 			path, o->ca, o->dir);
-		return r;
+		goto out;
 	}
-	*ca = list[0];
-	list[0] = NULL;
-	cert_list_free(list, n);
+	is->crt = is->list[0];
 	r = path_of(path, o->dir, o->ca, "key");
 	if (r == 0)
-		r = sig_key_load(path, key);
-	if (r == 0 && X509_check_private_key(*ca, *key) != 1) {
+		r = sig_key_load(path, &is->key);
+	if (r == 0 && X509_check_private_key(is->crt, is->key) != 1) {
 		fprintf(stderr,
 			"ipsecctl: pki: %s does not belong to the CA "
 			"certificate\n",
 			path);
 		r = ERR_CONFIG;
 	}
-	if (r < 0) {
-		X509_free(*ca);
-		EVP_PKEY_free(*key);
-		*ca = NULL;
-		*key = NULL;
+	if (r == 0)
+		r = check_issuer(o, is->crt, o->role == CERT_ROLE_CA);
+	if (r < 0)
+		goto out;
+	r = path_of(path, o->dir, o->ca, "chain.pem");
+	if (r < 0 || access(path, F_OK) != 0)
+		goto out;
+	r = cert_load_file(path, &list, &n);
+	if (r == 0 && X509_cmp(list[0], is->crt) != 0) {
+		fprintf(stderr,
+			"ipsecctl: pki: %s does not start with the "
+			"certificate of %s/%s.crt\n",
+			path, o->dir, o->ca);
+		r = ERR_CONFIG;
 	}
+	if (r < 0)
+		goto out;
+	cert_list_free(is->list, is->n);
+	is->list = list;
+	is->n = n;
+	is->crt = list[0];
+	list = NULL;
+out:
+	cert_list_free(list, n);
+	if (r < 0)
+		issuer_free(is);
+	ERR_clear_error();
+	return r;
+}
+
+/*
+ * The validity in days: the role's default or --days, clamped so that
+ * the certificate ends before its issuer does (RFC 5280 §6.1.3 rejects
+ * a path with an expired CA anyway; a longer life would only mislead).
+ */
+static int clamp_days(const struct pki_opts *o, X509 *ca, long *days)
+{
+	int pday = 0, psec = 0;
+	long left, max;
+
+	*days = o->days ? o->days : o->role == CERT_ROLE_CA ? 3650 : 825;
+	if (!ca)
+		return 0;
+	if (!ASN1_TIME_diff(&pday, &psec, NULL, X509_get0_notAfter(ca)))
+		return ERR_CRYPTO;
+	left = (long)pday * 86400 + psec - CLAMP_MARGIN;
+	max = left / 86400;
+	if (left < 86400) {
+		fprintf(stderr,
+			"ipsecctl: pki: CA %s %s: nothing left to issue "
+			"from\n",
+			o->ca,
+			left + CLAMP_MARGIN <= 0 ? "has expired"
+						 : "expires within a day");
+		return ERR_EXPIRED;
+	}
+	if (*days > max) {
+		if (o->days)
+			fprintf(stderr,
+				"ipsecctl: pki: --days %ld shortened to %ld: "
+				"CA %s ends then\n",
+				o->days, max, o->ca);
+		*days = max;
+	}
+	return 0;
+}
+
+/* DIR/NAME.EXT with mode, to be filled; NULL if the path is too long. */
+static struct out_file *add_file(struct out_file *files, size_t *n,
+				 const struct pki_opts *o, const char *ext,
+				 mode_t mode)
+{
+	struct out_file *f = &files[*n];
+
+	if (*n >= N_FILES || path_of(f->path, o->dir, o->name, ext) < 0)
+		return NULL;
+	f->mode = mode;
+	f->secret = mode == 0600;
+	(*n)++;
+	return f;
+}
+
+/* NAME.chain.pem: c, then is's certificates up to (not including) a
+ * self-signed root, which the peer must have as its trust anchor. */
+static int chain_pem(X509 *c, const struct issuer *is, struct wbuf *w)
+{
+	size_t i;
+	int r;
+
+	r = cert_pem(c, w);
+	for (i = 0; r == 0 && i < is->n; i++)
+		if (!self_signed(is->list[i]))
+			r = cert_pem(is->list[i], w);
 	return r;
 }
 
@@ -299,13 +454,15 @@ int cmd_pki(struct cli *cli, int argc, char **argv)
 {
 	static const char *const kind[] = {"CA", "server", "client"};
 	struct pki_opts o;
-	struct out_file files[3];
+	struct out_file files[N_FILES], *f;
 	struct cert_spec spec;
-	X509 *ca = NULL, *crt = NULL;
-	EVP_PKEY *ca_key = NULL, *key = NULL;
+	struct issuer is;
+	X509 *crt = NULL;
+	EVP_PKEY *key = NULL;
 	char why[CERT_WHY_MAX], pass[PASS_MAX], desc[48];
 	const char *default_san = NULL;
 	size_t n_files = 0, i;
+	bool chain;
 	int rc, r;
 
 	(void)cli;
@@ -313,19 +470,24 @@ int cmd_pki(struct cli *cli, int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	memset(files, 0, sizeof(files));
+	memset(&is, 0, sizeof(is));
+	memset(&spec, 0, sizeof(spec));
 	pass[0] = 0;
 	rc = CLI_FAIL;
-	if (o.role != CERT_ROLE_CA && load_ca(&o, &ca, &ca_key) < 0)
+	if ((o.role != CERT_ROLE_CA || o.ca_given) && load_ca(&o, &is) < 0)
+		goto out;
+	if (clamp_days(&o, is.crt, &spec.days) < 0)
 		goto out;
 	if (cert_keygen(o.type, &key) < 0)
 		goto out;
-	memset(&spec, 0, sizeof(spec));
 	spec.role = o.role;
 	spec.cn = o.cn ? o.cn : o.name;
-	spec.days = o.days;
 	spec.key = key;
-	spec.issuer = ca;
-	spec.issuer_key = ca_key;
+	spec.issuer = is.crt;
+	spec.issuer_key = is.key;
+	/* An intermediate we make signs end entities only, so a chain from
+	 * ipsecctl pki is never longer than root, intermediate, leaf. */
+	spec.ca_pathlen0 = o.role == CERT_ROLE_CA && is.crt;
 	memcpy(spec.san, o.san, sizeof(o.san));
 	spec.n_san = o.n_san;
 	/* An end entity without --san is named by NAME: Windows and Apple
@@ -341,27 +503,29 @@ int cmd_pki(struct cli *cli, int argc, char **argv)
 		rc = CLI_USAGE;
 		goto out;
 	}
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < N_FILES; i++)
 		if (wbuf_init(&files[i].data, 4096) < 0)
 			goto out;
-	files[0].mode = 0600;
-	files[0].secret = true;
-	if (path_of(files[0].path, o.dir, o.name, "key") < 0 ||
-	    cert_key_pem(key, &files[0].data) < 0)
+	f = add_file(files, &n_files, &o, "key", 0600);
+	if (!f || cert_key_pem(key, &f->data) < 0)
 		goto out;
-	files[1].mode = 0644;
-	if (path_of(files[1].path, o.dir, o.name, "crt") < 0 ||
-	    cert_pem(crt, &files[1].data) < 0)
+	f = add_file(files, &n_files, &o, "crt", 0644);
+	if (!f || cert_pem(crt, &f->data) < 0)
 		goto out;
-	n_files = 2;
+	/* Issued by an intermediate: what cert = in a [conn] wants. */
+	chain = is.crt && !self_signed(is.crt);
+	if (chain) {
+		f = add_file(files, &n_files, &o, "chain.pem", 0644);
+		if (!f || chain_pem(crt, &is, &f->data) < 0)
+			goto out;
+	}
 	if (o.role == CERT_ROLE_CLIENT && !o.no_p12) {
-		files[2].mode = 0600;
-		files[2].secret = true;
-		if (path_of(files[2].path, o.dir, o.name, "p12") < 0)
+		f = add_file(files, &n_files, &o, "p12", 0600);
+		if (!f)
 			goto out;
 		/* Before asking for a password, make sure we will not fail
 		 * on a file that is already there. */
-		for (i = 0; i < 3; i++)
+		for (i = 0; i < n_files; i++)
 			if (access(files[i].path, F_OK) == 0) {
 				fprintf(stderr,
 					"ipsecctl: pki: %s exists "
@@ -369,22 +533,26 @@ int cmd_pki(struct cli *cli, int argc, char **argv)
 					files[i].path);
 				goto out;
 			}
+		/* The issuer goes with it: a root to trust, or the
+		 * intermediate the client must send with its own. */
 		if (ask_pass(&o, pass, sizeof(pass)) < 0 ||
-		    cert_p12(key, crt, ca, pass, o.name, o.p12_legacy,
-			     &files[2].data) < 0)
+		    cert_p12(key, crt, is.crt, pass, o.name, o.p12_legacy,
+			     &f->data) < 0)
 			goto out;
-		n_files = 3;
 	}
 	for (i = 0; i < n_files; i++) {
 		r = write_new(&files[i]);
 		if (r < 0)
 			goto out;
 	}
-	printf("%s certificate '%s' (%s", kind[o.role], spec.cn,
-	       sig_key_desc(key, desc, sizeof(desc)));
+	printf("%s%s certificate '%s' (%s",
+	       o.role == CERT_ROLE_CA && is.crt ? "intermediate " : "",
+	       kind[o.role], spec.cn, sig_key_desc(key, desc, sizeof(desc)));
 	if (default_san)
 		printf(", subjectAltName %s", default_san);
-	printf(")\n");
+	if (is.crt)
+		printf(", issued by %s", o.ca);
+	printf(", %ld days)\n", spec.days);
 	for (i = 0; i < n_files; i++)
 		printf("  %s (mode %03o)\n", files[i].path,
 		       (unsigned)files[i].mode);
@@ -394,12 +562,11 @@ out:
 		for (i = 0; i < n_files; i++)
 			if (files[i].written)
 				unlink(files[i].path);
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < N_FILES; i++)
 		wbuf_free(&files[i].data); /* wipes */
 	crypto_wipe(pass, sizeof(pass));
 	X509_free(crt);
-	X509_free(ca);
 	EVP_PKEY_free(key);
-	EVP_PKEY_free(ca_key);
+	issuer_free(&is);
 	return rc;
 }

@@ -3,6 +3,7 @@
 #include "config/conn_pki.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -11,6 +12,7 @@
 #include "common/log.h"
 #include "config/ini.h"
 #include "config/value.h"
+#include "crypto/crypto.h"
 #include "crypto/sig.h"
 #include "ike/auth_sig.h"
 #include "ike/cert.h"
@@ -49,6 +51,61 @@ static bool get_bool(struct psec *c, struct ini_kv *kv)
 	return false;
 }
 
+/* Larger files are not fingerprinted.  The fingerprints only tell a
+ * reload what to log: every load reads the files themselves again. */
+#define FP_FILE_MAX (64u << 20)
+
+/* SHA-256 of a file's contents; zeros if it cannot be read, which the
+ * loader that reads it next reports.  Taken before the loader reads the
+ * file: if it changes in between, the next reload loads it again. */
+static void file_sha256(const char *path, uint8_t out[32])
+{
+	uint8_t *buf = NULL;
+	struct stat st;
+	size_t len = 0;
+	FILE *f;
+
+	memset(out, 0, 32);
+	f = fopen(path, "rb");
+	if (!f)
+		return;
+	if (fstat(fileno(f), &st) < 0 || st.st_size < 0 ||
+	    (uint64_t)st.st_size > FP_FILE_MAX)
+		goto out;
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		goto out;
+	len = fread(buf, 1, (size_t)st.st_size + 1, f);
+	if (!ferror(f) && len <= (size_t)st.st_size)
+		crypto_digest("SHA256", buf, len, out, 32);
+	crypto_wipe(buf, len); /* may be a private key */
+out:
+	free(buf);
+	fclose(f);
+}
+
+/* Remember what kv names and its contents, for reload (ike_pki.h). */
+static void file_fp(struct ike_pki *p, enum ike_pki_file which,
+		    const struct ini_kv *kv, const char *const *items,
+		    size_t n)
+{
+	struct ike_pki_fp *fp = &p->files[which];
+	uint8_t *all = calloc(n ? n : 1, 32);
+	size_t i;
+
+	snprintf(fp->path, sizeof(fp->path), "%s", kv->value);
+	memset(fp->sha256, 0, sizeof(fp->sha256));
+	if (!all)
+		return;
+	for (i = 0; i < n; i++)
+		file_sha256(items[i], all + 32 * i);
+	if (n == 1)
+		memcpy(fp->sha256, all, 32);
+	else
+		crypto_digest("SHA256", all, 32 * n, fp->sha256, 32);
+	free(all);
+}
+
 /* cert and key: our certificate (and chain) and its private key. */
 static void get_local(struct psec *c, struct ini_kv *auth, struct ike_pki *p)
 {
@@ -77,6 +134,8 @@ static void get_local(struct psec *c, struct ini_kv *auth, struct ike_pki *p)
 		     (unsigned)(st.st_mode & 0777), kk->value);
 		return;
 	}
+	file_fp(p, IKE_PKI_CERT, ck, &ck->value, 1);
+	file_fp(p, IKE_PKI_KEY, kk, &kk->value, 1);
 	if (cert_local_load(ck->value, kk->value, &p->local) < 0)
 		perr(c, ck,
 		     "cannot use %s with key %s (see the message above: a "
@@ -97,6 +156,8 @@ static void get_files(struct psec *c, struct ini_kv *kv, struct ike_pki *p,
 		     kv->value);
 		return;
 	}
+	file_fp(p, crl ? IKE_PKI_CRL : IKE_PKI_CA, kv,
+		(const char *const *)items, n);
 	for (i = 0; i < n; i++) {
 		int r = crl ? cert_store_add_crl_file(p->store, items[i])
 			    : cert_store_add_ca_file(p->store, items[i]);

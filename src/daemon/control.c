@@ -164,8 +164,10 @@ int daemon_reload(struct daemon *d, struct daemon_reload_result *res)
 	daemon_conf_free(&nc);
 	off = snprintf(res->msg, sizeof(res->msg),
 		       "reloaded: %u added, %u removed, %u changed, %u "
-		       "unchanged%s", res->rc.added, res->rc.removed,
+		       "unchanged%s%s", res->rc.added, res->rc.removed,
 		       res->rc.changed, res->rc.unchanged,
+		       res->rc.files ? " (some with new certificate files, "
+				       "see the log)" : "",
 		       res->rc.failed ? "; some could not be installed (see "
 					"the log)" : "");
 	for (i = 0; i < res->n_what && off > 0 &&
@@ -196,6 +198,8 @@ static int ctl_reload(const struct ctl_request *rq, struct ctl_reply *rp,
 	for (i = 0; i < res.n_what; i++)
 		json_str(rp->json, res.what[i]);
 	json_arr_end(rp->json);
+	/* Added last: docs/ctl.md only lets new keys come at the end. */
+	json_kv_u64(rp->json, "new_cert_files", res.rc.files);
 	return json_obj_end(rp->json);
 }
 

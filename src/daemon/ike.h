@@ -55,6 +55,7 @@ bool ike_mgr_expire(struct ike_mgr *m, bool hard, uint32_t spi);
  */
 struct ike_reload_counts {
 	unsigned added, removed, changed, unchanged, failed;
+	unsigned files; /* unchanged ones with new certificate files */
 };
 int ike_mgr_reload(struct ike_mgr *m, struct conn_set *ncs,
 		   struct ike_reload_counts *rc);

@@ -17,6 +17,7 @@
  */
 #include "daemon/ike.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "common/err.h"
@@ -27,6 +28,7 @@
 #include "daemon/ike_impl.h"
 #include "dataplane/dp_io.h"
 #include "dataplane/dp_user.h"
+#include "ike/ike_pki.h"
 #include "ike/ike_sa.h"
 
 static bool prefix_same(const struct ip_prefix *a, const struct ip_prefix *b)
@@ -210,12 +212,61 @@ static void assign_reqids(struct conn_set *ocs, struct conn_set *ncs)
 	}
 }
 
+/*
+ * A kept connection whose certificate files have new contents behind
+ * unchanged lines (a renewed certificate, a new CRL or CA): n was loaded
+ * from them, so new IKE SAs use them; the IKE SAs up stay, with what
+ * they authenticated with, until they are reauthenticated (docs/ike.md,
+ * "Reload").  One log line naming the files; true if any changed.
+ */
+static bool conn_files_new(struct ike_mgr *m, const struct conn_cfg *o,
+			   const struct conn_cfg *n)
+{
+	static const char *const key[IKE_PKI_FILES] = {
+		[IKE_PKI_CERT] = "cert",
+		[IKE_PKI_KEY] = "key",
+		[IKE_PKI_CA] = "ca",
+		[IKE_PKI_CRL] = "crl",
+	};
+	const struct ike_pki *a = o->ike.pki, *b = n->ike.pki;
+	const struct ike_ent *e;
+	char what[1200];
+	unsigned sas = 0;
+	size_t off = 0;
+	int i, k;
+
+	if (!a || !b)
+		return false;
+	for (i = 0; i < IKE_PKI_FILES; i++) {
+		if (!memcmp(a->files[i].sha256, b->files[i].sha256,
+			    sizeof(a->files[i].sha256)))
+			continue;
+		k = snprintf(what + off, sizeof(what) - off, "%s%s %s",
+			     off ? ", " : "", key[i], b->files[i].path);
+		if (k > 0)
+			off += (size_t)k < sizeof(what) - off
+				       ? (size_t)k
+				       : sizeof(what) - off - 1;
+	}
+	if (!off)
+		return false;
+	for (e = m->ents; e; e = e->next)
+		if (e->conn == n && ike_ent_active(e))
+			sas++;
+	log_info(LS_IKE,
+		 "conn %s: new contents in %s: used by new IKE SAs; %u IKE "
+		 "SA%s up keep%s the old ones until reauthenticated",
+		 n->name, what, sas, sas == 1 ? "" : "s", sas == 1 ? "s" : "");
+	return true;
+}
+
 int ike_mgr_reload(struct ike_mgr *m, struct conn_set *ncs,
 		   struct ike_reload_counts *rc)
 {
 	struct daemon *d = m->d;
 	struct conn_set *ocs = d->conns;
 	unsigned added = 0, removed = 0, changed = 0, kept = 0, failed = 0;
+	unsigned files = 0;
 	struct conn_cfg *o, *n;
 	struct ike_ent *e;
 	size_t i;
@@ -254,6 +305,8 @@ int ike_mgr_reload(struct ike_mgr *m, struct conn_set *ncs,
 		n->retry_at = o->retry_at;
 		n->trapped = o->trapped;
 		kept++;
+		if (conn_files_new(m, o, n))
+			files++;
 	}
 	for (i = 0; i < ncs->n; i++) {
 		n = &ncs->conns[i];
@@ -286,10 +339,12 @@ int ike_mgr_reload(struct ike_mgr *m, struct conn_set *ncs,
 	rc->changed = changed;
 	rc->unchanged = kept;
 	rc->failed = failed;
+	rc->files = files;
 	log_info(LS_IKE,
 		 "reload: %u connections added, %u removed, %u changed, %u "
-		 "unchanged%s",
+		 "unchanged%s%s",
 		 added, removed, changed, kept,
+		 files ? " (some with new certificate files)" : "",
 		 failed ? "; some could not be installed" : "");
 	return failed ? ERR_IO : 0;
 }

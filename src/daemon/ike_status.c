@@ -10,7 +10,9 @@
 #include "ctl/json.h"
 #include "daemon/daemon.h"
 #include "daemon/ike_impl.h"
+#include "ike/ike_pki.h"
 #include "ike/ike_sa.h"
+#include "ike/ikev2_wire.h"
 
 static void json_spi(struct json *j, const char *key, const uint8_t *spi)
 {
@@ -27,8 +29,9 @@ static void json_spi(struct json *j, const char *key, const uint8_t *spi)
 static void json_id(struct json *j, const char *key, const struct ike_id *id,
 		    const struct ip_addr *dflt)
 {
-	char s[IKE_ID_MAX + 8];
+	char s[IKE_ID_MAX + 8], dn[2 * IKE_ID_MAX + 8];
 	struct ip_addr a;
+	size_t i, k;
 
 	if (!id->type) {
 		if (dflt && dflt->af)
@@ -38,7 +41,19 @@ static void json_id(struct json *j, const char *key, const struct ike_id *id,
 		return;
 	}
 	memset(&a, 0, sizeof(a));
-	if ((id->type == IKEV2_ID_IPV4_ADDR && id->len == 4) ||
+	if (id->type == IKEV2_ID_DER_ASN1_DN) {
+		/* RFC 7296 §3.5: DER, shown as "CN=gw-a, O=example"
+		 * (the syntax of local_id/remote_id). */
+		json_kv_str(j, key, ike_dn_str(id->data, id->len, dn,
+					       sizeof(dn)));
+	} else if (id->type == IKEV2_ID_KEY_ID) {
+		/* Opaque octets, shown as docs/ike.md writes them. */
+		k = snprintf(dn, sizeof(dn), "keyid:#");
+		for (i = 0; i < id->len && k + 3 <= sizeof(dn); i++)
+			k += (size_t)snprintf(dn + k, sizeof(dn) - k, "%02x",
+					      id->data[i]);
+		json_kv_str(j, key, dn);
+	} else if ((id->type == IKEV2_ID_IPV4_ADDR && id->len == 4) ||
 	    (id->type == IKEV2_ID_IPV6_ADDR && id->len == 16)) {
 		a.af = id->len == 4 ? AF_INET : AF_INET6;
 		memcpy(a.u.b, id->data, id->len);
@@ -119,6 +134,57 @@ static void json_child(struct ike_ent *e, const struct ike_kid *k,
 	json_obj_end(j);
 }
 
+/* Short names of the IKEv2 Authentication Methods registry (RFC 7296
+ * §3.8, RFC 4754 §3, RFC 7427 §3, RFC 7619 §2). */
+static const char *auth_method_name(uint8_t m)
+{
+	switch (m) {
+	case IKEV2_AUTH_RSA_SIG:
+		return "rsa-sig";
+	case IKEV2_AUTH_PSK:
+		return "psk";
+	case IKEV2_AUTH_DSS_SIG:
+		return "dss-sig";
+	case IKEV2_AUTH_ECDSA_256:
+		return "ecdsa-256";
+	case IKEV2_AUTH_ECDSA_384:
+		return "ecdsa-384";
+	case IKEV2_AUTH_ECDSA_521:
+		return "ecdsa-521";
+	case IKEV2_AUTH_GSPM:
+		return "gspm";
+	case IKEV2_AUTH_NULL:
+		return "null";
+	case IKEV2_AUTH_DIGITAL_SIG:
+		return "digital-signature";
+	}
+	return "unknown";
+}
+
+static void json_opt_str(struct json *j, const char *key, const char *s)
+{
+	json_kv_str(j, key, s[0] ? s : NULL);
+}
+
+/* How one side authenticated (docs/ctl.md); null before IKE_AUTH. */
+static void json_auth(struct json *j, const char *key,
+		      const struct ike_auth_info *ai)
+{
+	json_key(j, key);
+	if (!ai->method) {
+		json_null(j);
+		return;
+	}
+	json_obj_begin(j);
+	json_kv_u64(j, "method", ai->method);
+	json_kv_str(j, "method_name", auth_method_name(ai->method));
+	json_opt_str(j, "key", ai->key);
+	json_opt_str(j, "signature", ai->sig);
+	json_opt_str(j, "cert_subject", ai->subject);
+	json_opt_str(j, "cert_serial", ai->serial);
+	json_obj_end(j);
+}
+
 static const char *state_str(const struct ike_ent *e)
 {
 	if (e->dead_at)
@@ -191,6 +257,10 @@ void ike_mgr_status(struct ike_mgr *m, struct json *j, uint64_t now)
 				if (e->kids[k].used && !e->kids[k].lingering)
 					json_child(e, &e->kids[k], j, now);
 			json_arr_end(j);
+			/* Added after child_sas: docs/ctl.md only lets
+			 * new keys come at the end. */
+			json_auth(j, "local_auth", &sa->auth_local);
+			json_auth(j, "remote_auth", &sa->auth_remote);
 			json_obj_end(j);
 		}
 }

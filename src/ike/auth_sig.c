@@ -316,3 +316,25 @@ int auth_sig_verify(uint8_t method, struct evp_pkey_st *pub, unsigned flags,
 			aid.alg->name, desc);
 	return r;
 }
+
+const char *auth_sig_alg_name(uint8_t method, const uint8_t *auth, size_t len)
+{
+	const struct sig_alg *alg;
+	struct sig_algid aid;
+	const uint8_t *der;
+	uint8_t der_len;
+	struct buf b;
+	size_t flen;
+
+	if (method != IKEV2_AUTH_DIGITAL_SIG) {
+		alg = legacy_alg(method, &flen);
+		return alg ? alg->name : NULL;
+	}
+	/* RFC 7427 §3: ASN.1 Length | AlgorithmIdentifier | Signature. */
+	buf_init(&b, auth, len);
+	if (buf_get_u8(&b, &der_len) < 0 ||
+	    buf_get_ptr(&b, &der, der_len) < 0 ||
+	    sig_algid_parse(der, der_len, &aid) < 0)
+		return NULL;
+	return aid.alg->name;
+}

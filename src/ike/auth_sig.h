@@ -93,5 +93,10 @@ int auth_sig_verify(uint8_t method, struct evp_pkey_st *pub, unsigned flags,
 const char *auth_sig_hash_name(unsigned hash);
 /* true for the signature methods this file handles. */
 bool auth_sig_method_ok(uint8_t method);
+/* The signature algorithm of AUTH data of a signature method, for
+ * ipsecctl status: "ecdsa-sha256", "rsa-pss-sha384", "ed25519"; NULL if
+ * the method is not one of ours or a method 14 AlgorithmIdentifier does
+ * not parse. */
+const char *auth_sig_alg_name(uint8_t method, const uint8_t *auth, size_t len);
 
 #endif

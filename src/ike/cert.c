@@ -646,6 +646,18 @@ const char *cert_subject(const struct x509_st *c, char *out, size_t n)
 	return out;
 }
 
+const char *cert_serial(const struct x509_st *c, char *out, size_t n)
+{
+	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(c), NULL);
+	char *hex = bn ? BN_bn2hex(bn) : NULL;
+
+	if (n)
+		snprintf(out, n, "%s", hex ? hex : "?");
+	OPENSSL_free(hex);
+	BN_free(bn);
+	return out;
+}
+
 struct evp_pkey_st *cert_pubkey(const struct x509_st *c)
 {
 	return X509_get0_pubkey(c);
@@ -985,7 +997,7 @@ int cert_issue(const struct cert_spec *spec, struct x509_st **out, char *why,
 	X509V3_CTX ctx;
 	EVP_PKEY *signer = spec->issuer_key ? spec->issuer_key : spec->key;
 	EVP_MD *md = NULL;
-	const char *mdname = cert_md(signer);
+	const char *mdname = cert_md(signer), *bc;
 	char san[CERT_SAN_MAX * 270], one[270], ku[160];
 	long days = spec->days;
 	size_t i, k = 0;
@@ -1040,9 +1052,10 @@ int cert_issue(const struct cert_spec *spec, struct x509_st **out, char *why,
 	    !X509_set_pubkey(x, spec->key))
 		goto out;
 	X509V3_set_ctx(&ctx, spec->issuer ? spec->issuer : x, x, NULL, NULL, 0);
-	if (add_ext(x, &ctx, NID_basic_constraints,
-		    spec->role == CERT_ROLE_CA ? "critical,CA:TRUE"
-					       : "CA:FALSE") < 0 ||
+	bc = spec->role != CERT_ROLE_CA ? "CA:FALSE"
+	     : spec->ca_pathlen0	? "critical,CA:TRUE,pathlen:0"
+					: "critical,CA:TRUE";
+	if (add_ext(x, &ctx, NID_basic_constraints, bc) < 0 ||
 	    add_ext(x, &ctx, NID_key_usage, ku) < 0 ||
 	    add_ext(x, &ctx, NID_subject_key_identifier, "hash") < 0 ||
 	    add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always") < 0)

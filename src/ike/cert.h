@@ -157,6 +157,9 @@ int cert_match_id(const struct x509_st *c, uint8_t id_type, const uint8_t *data,
 
 /* Subject DN as one line ("CN=gw-b, O=Example") for logs. */
 const char *cert_subject(const struct x509_st *c, char *out, size_t n);
+/* Serial number in upper-case hex as `openssl x509 -serial` prints it
+ * ("1F2E..."), for logs and ipsecctl status. */
+const char *cert_serial(const struct x509_st *c, char *out, size_t n);
 /* The public key of c (borrowed from c). */
 struct evp_pkey_st *cert_pubkey(const struct x509_st *c);
 /* Subject DN in DER, the data of an ID_DER_ASN1_DN, appended to w. */
@@ -193,6 +196,9 @@ struct cert_spec {
 	long days;	 /* validity; 0: CA 3650, else 825 */
 	/* keyUsage override (X509v3 KU_* bits); 0: by role. */
 	unsigned key_usage;
+	/* CA: pathLenConstraint 0, may issue only end entities (RFC 5280
+	 * §4.2.1.9); for intermediates. */
+	bool ca_pathlen0;
 	struct evp_pkey_st *key; /* subject key (public part used) */
 	/* Issuer; both NULL: self-signed with key. */
 	struct x509_st *issuer;
@@ -201,7 +207,8 @@ struct cert_spec {
 
 /*
  * Make a certificate: version 3, 128-bit random serial, subject CN,
- * basicConstraints (CA: critical cA=TRUE; else cA=FALSE), keyUsage
+ * basicConstraints (CA: critical cA=TRUE, pathLenConstraint 0 with
+ * ca_pathlen0; else cA=FALSE), keyUsage
  * (critical; CA keyCertSign+cRLSign, else digitalSignature), the EKUs of
  * the role, subjectAltName, subject and authority key identifiers,
  * signed with SHA-256 (none for EdDSA).  SAN strings are checked:

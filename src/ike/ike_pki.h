@@ -34,6 +34,21 @@ enum ike_send_cert {
 	IKE_SEND_CERT_NEVER,
 };
 
+/* The files a [conn]'s certificate keys name (conn_pki.c), fingerprinted
+ * so that a reload sees new contents behind unchanged lines. */
+enum ike_pki_file {
+	IKE_PKI_CERT,
+	IKE_PKI_KEY,
+	IKE_PKI_CA,
+	IKE_PKI_CRL,
+	IKE_PKI_FILES
+};
+
+struct ike_pki_fp {
+	uint8_t sha256[32]; /* of the contents (of each file, for lists) */
+	char path[256];	    /* the value as configured, for the log */
+};
+
 struct ike_pki {
 	unsigned refs;
 	enum ike_auth_kind local_auth;	/* how we prove who we are */
@@ -42,6 +57,7 @@ struct ike_pki {
 	unsigned sig_flags;	  /* AUTH_SIG_RSA_PSS, SIG_ALLOW_SHA1 */
 	struct cert_local *local; /* owned; set iff local_auth is PUBKEY */
 	struct cert_store *store; /* owned; set iff remote_auth is PUBKEY */
+	struct ike_pki_fp files[IKE_PKI_FILES]; /* path "" if not set */
 };
 
 /* A new one with one reference, PSK both ways.  Owned: ike_pki_unref(). */

@@ -101,6 +101,19 @@ enum ike_hash_alg {
 	IKE_HASH_IDENTITY = 5, /* Ed25519/Ed448 sign the data itself */
 };
 
+/*
+ * How one side proved its identity in IKE_AUTH (RFC 7296 §2.15), for
+ * ipsecctl status; method 0 until then.  An IKE SA rekey keeps it: it
+ * does not authenticate again (§2.18).  Strings are "" for a PSK.
+ */
+struct ike_auth_info {
+	uint8_t method;	   /* RFC 7296 §3.8 AUTH method */
+	char key[32];	   /* the certificate's key: "ECDSA P-256" */
+	char sig[32];	   /* signature algorithm: "ecdsa-sha256" */
+	char subject[256]; /* the certificate's subject DN */
+	char serial[48];   /* its serial, hex as openssl prints it */
+};
+
 struct ike_sa {
 	struct ike_conn conn; /* copy */
 	bool initiator;	      /* original initiator */
@@ -203,6 +216,7 @@ struct ike_sa {
 	struct ike_sa *rk_loser;
 	bool rk_replaced;
 	unsigned rk_collisions, rk_won;
+	struct ike_auth_info auth_local, auth_remote; /* x_auth.c */
 	uint16_t child_err;  /* last error notify about our Child SA */
 	uint64_t dropped;  /* datagrams dropped */
 };

@@ -87,6 +87,26 @@ static const char *id_fmt(uint8_t type, const uint8_t *d, size_t len, char *out,
 	return out;
 }
 
+/* How a side authenticated, for ipsecctl status (ike_sa.h); c and key
+ * NULL for a PSK. */
+static void auth_info_set(struct ike_auth_info *ai, uint8_t method,
+			  const uint8_t *auth, size_t len,
+			  const struct x509_st *c,
+			  const struct evp_pkey_st *key)
+{
+	const char *alg;
+
+	memset(ai, 0, sizeof(*ai));
+	ai->method = method;
+	if (!c)
+		return;
+	sig_key_desc(key, ai->key, sizeof(ai->key));
+	alg = auth_sig_alg_name(method, auth, len);
+	snprintf(ai->sig, sizeof(ai->sig), "%s", alg ? alg : "");
+	cert_subject(c, ai->subject, sizeof(ai->subject));
+	cert_serial(c, ai->serial, sizeof(ai->serial));
+}
+
 /*
  * AUTH = prf(prf(PSK, "Key Pad for IKEv2"), <SignedOctets>), or a
  * signature over <SignedOctets>, §2.15.  mine: the octets of our side
@@ -163,6 +183,12 @@ static int my_auth_make(struct ike_sa *sa, struct my_auth *m, char *why,
 	r = wbuf_init(&m->w, 512);
 	if (r == 0)
 		r = make_auth(sa, idb, idb_len, &m->method, &m->w, why, n);
+	if (r == 0 && local_pubkey(sa))
+		auth_info_set(&sa->auth_local, m->method, m->w.p, m->w.len,
+			      cert_local_cert(sa->conn.pki->local),
+			      cert_local_key(sa->conn.pki->local));
+	else if (r == 0)
+		auth_info_set(&sa->auth_local, m->method, NULL, 0, NULL, NULL);
 	return r;
 }
 
@@ -343,6 +369,9 @@ static int check_peer(struct ike_sa *sa, const struct ikev2_msg *m,
 				 "PSK AUTH does not verify (not the same "
 				 "pre-shared key)");
 			r = ERR_AUTH;
+		} else {
+			auth_info_set(&sa->auth_remote, a->method, NULL, 0,
+				      NULL, NULL);
 		}
 		goto out;
 	}
@@ -387,6 +416,8 @@ static int check_peer(struct ike_sa *sa, const struct ikev2_msg *m,
 		r = ERR_AUTH;
 		goto out;
 	}
+	auth_info_set(&sa->auth_remote, a->method, a->data, a->len, pc.c[0],
+		      cert_pubkey(pc.c[0]));
 	log_info(LS_IKE,
 		 "IKE_AUTH: peer %s authenticated by certificate "
 		 "\"%s\" (AUTH method %u)",

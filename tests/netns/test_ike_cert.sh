@@ -4,8 +4,10 @@
 #             strongSwan's `pki` tool (and openssl for a keyUsage case).
 #   ii-*:     ipsecd <-> ipsecd: ECDSA P-256 with DN IDs (the default
 #             local_id); RSA-3072 signing with PSS, P-384, Ed25519, one
-#             intermediate CA, IDs as FQDN/email, certificate one way and
-#             PSK the other, send_cert = ifasked (CERTREQ both ways).  Each: ESTABLISHED on both, ping both ways.
+#             intermediate CA (`ipsecctl pki ca sub --ca ca`, the chain
+#             file it writes as cert =), IDs as FQDN/email, certificate
+#             one way and PSK the other, send_cert = ifasked (CERTREQ both
+#             ways).  Each: ESTABLISHED on both, ping both ways.
 #   ss-*:     strongSwan (charon) as the peer, ECDSA P-256, both roles,
 #             once with strongSwan-made certificates and DN IDs, once
 #             with ipsecctl-made ones, FQDN IDs and send_cert = ifasked;
@@ -13,29 +15,23 @@
 #             certificate from an intermediate CA sent in the chain.
 #   neg-*:    the initiator's certificate is refused by the responder:
 #             untrusted CA, expired, revoked (CRL), ID not in the
-#             certificate, keyUsage without digitalSignature; and the
-#             reverse direction against charon.  Each: no IKE SA, the
+#             certificate, keyUsage without digitalSignature, a leaf of
+#             the intermediate CA without its chain; and the reverse
+#             direction against charon.  Each: no IKE SA, the
 #             refusing side logs why, the other AUTHENTICATION_FAILED.
 # Topology: A veth 192.0.2.10, lo 198.51.100.1; B veth 192.0.2.20, lo
-# 203.0.113.1.  TAP-style output; IPSECD/IPSECCTL override the binaries.
+# 203.0.113.1.  TAP-style output; IPSECD/IPSECCTL override the binaries
+# (default build/; e.g. IPSECD=build/h1/ipsecd for an O= build).
 set -u
+# Two pings per direction and 8 s for a state, as before ike_lib.sh.
+NSPING_COUNT=${NSPING_COUNT:-2}
+WAIT_STATE_TRIES=${WAIT_STATE_TRIES:-40}
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/strongswan.sh"
-IPSECCTL=${IPSECCTL:-$(dirname "$IPSECD")/ipsecctl}
+. "$(dirname "$0")/ike_lib.sh"
 IPSECD=$(realpath "$IPSECD")
 IPSECCTL=$(realpath "$IPSECCTL")
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "not ok - netns tests need root"
-	exit 1
-fi
-if [ ! -x "$IPSECD" ] || [ ! -x "$IPSECCTL" ]; then
-	echo "not ok - $IPSECD or $IPSECCTL is not built (make)"
-	exit 1
-fi
-
-A_OUT=192.0.2.10
-B_OUT=192.0.2.20
 A_IN=198.51.100.1
 B_IN=203.0.113.1
 A_NET=198.51.100.0/24
@@ -44,40 +40,11 @@ P=$TL_TMP/pki	# ipsecctl pki
 S=$TL_TMP/sspki	# strongSwan pki (and openssl)
 PSK="cert-test-psk-0123456789abcdef"
 
-not() { ! "$@"; }
-
+# topo TAG: ike_lib.sh's two gateways, each with its inside address.
 topo() {
-	tl_ns A "$1-a" && tl_ns B "$1-b" &&
-		tl_veth "$A" veth0 "$B" veth0 &&
-		ip -n "$A" addr add "$A_OUT/24" dev veth0 &&
-		ip -n "$B" addr add "$B_OUT/24" dev veth0 &&
+	ike_topo "$1" &&
 		ip -n "$A" addr add "$A_IN/32" dev lo &&
 		ip -n "$B" addr add "$B_IN/32" dev lo
-}
-
-ctl() { "$IPSECCTL" -S "$(tl_sock "$1")" "${@:2}"; }
-
-wait_state() {
-	local _
-	for _ in $(seq 1 40); do
-		ctl "$1" status --json 2>/dev/null |
-			grep -q "\"state\": *\"$2\"" && return 0
-		sleep 0.2
-	done
-	return 1
-}
-
-wait_grep() {
-	local _
-	for _ in $(seq 1 25); do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		sleep 0.2
-	done
-	return 1
-}
-
-nsping() {
-	ip netns exec "$1" ping -q -c 2 -i 0.2 -W 2 -I "$2" "$3" >"$4" 2>&1
 }
 
 # ping_both DIR: through the tunnel, A -> B and B -> A.
@@ -107,7 +74,7 @@ make_pki() {
 			q server ed-a --type ed25519 --san DNS:gw-a.example &&
 			q server ed-b --type ed25519 --san DNS:gw-b.example &&
 			q server rogue-a --ca other --san DNS:gw-a.example &&
-			q ca sub --ca ca 2>/dev/null || q ca sub
+			q ca sub --ca ca
 	) || return 1
 	# strongSwan's pki: a CA, gw-a and gw-b with DN subjects, an
 	# expired and a revoked gw-a, the CRL.
@@ -150,27 +117,18 @@ make_pki() {
 	chmod 600 "$S"/*.key "$P"/*.key
 }
 
-# An intermediate: ipsecctl pki ca has no --ca, so if "sub" came out
-# self-signed, issue it from ca with openssl as a CA certificate.
+# An intermediate: sub (from make_pki, `pki ca sub --ca ca`) issues
+# sub-a, and `pki server` writes sub-a.chain.pem (sub-a, then sub) for
+# cert =, so that ipsecd sends sub in a second CERT payload.  The peers
+# trust only ca.crt.
 make_sub() {
 	local d=$P
-	if openssl verify -CAfile "$d/ca.crt" "$d/sub.crt" >/dev/null 2>&1 &&
-		! openssl verify -CAfile "$d/sub.crt" "$d/sub.crt" \
-			>/dev/null 2>&1; then
-		:
-	else
-		printf '%s\n' 'basicConstraints=critical,CA:TRUE' \
-			'keyUsage=critical,keyCertSign,cRLSign' \
-			'subjectKeyIdentifier=hash' \
-			'authorityKeyIdentifier=keyid' >"$d/sub.ext"
-		openssl req -new -key "$d/sub.key" -subj "/CN=sub CA" |
-			openssl x509 -req -CA "$d/ca.crt" -CAkey "$d/ca.key" \
-				-CAcreateserial -days 30 -extfile "$d/sub.ext" \
-				-out "$d/sub.crt" 2>/dev/null || return 1
-	fi
-	(cd "$d" && "$IPSECCTL" pki server sub-a --ca sub \
-		--san DNS:gw-a.example >/dev/null) &&
-		cat "$d/sub-a.crt" "$d/sub.crt" >"$d/sub-a-chain.crt"
+	openssl verify -CAfile "$d/ca.crt" "$d/sub.crt" >/dev/null 2>&1 &&
+		not openssl verify -CAfile "$d/sub.crt" "$d/sub.crt" \
+			>/dev/null 2>&1 &&
+		(cd "$d" && "$IPSECCTL" pki server sub-a --ca sub \
+			--san DNS:gw-a.example >/dev/null) &&
+		test "$(grep -c 'BEGIN CERTIFICATE' "$d/sub-a.chain.pem")" = 2
 }
 
 # conf FILE LOCAL REMOTE LTS RTS START [KEY = VALUE lines...]
@@ -274,7 +232,7 @@ send_cert = ifasked"
 local_id = gw-a.example" "$(cert_kv "$P" ed-b)"
 	if make_sub; then
 		ok_pair ii-intermediate "auth = pubkey
-cert = $P/sub-a-chain.crt
+cert = $P/sub-a.chain.pem
 key = $P/sub-a.key
 ca = $P/ca.crt
 local_id = gw-a.example" "$(cert_kv "$P" gw-b)"
@@ -309,6 +267,14 @@ crl = $S/ca.crl"
 		"$(cert_kv "$P" gw-a)
 local_id = gw-x.example" "$bss"
 	neg_pair neg-keyusage 'keyUsage' "$(cert_kv "$S" badku)
+local_id = gw-a.example" "$bss"
+	# The intermediate's leaf without its chain file: B (trusting only
+	# ca.crt) cannot build the path, so the chain above is what works.
+	[ -f "$P/sub-a.crt" ] && neg_pair neg-no-chain \
+		'unable to get local issuer' "auth = pubkey
+cert = $P/sub-a.crt
+key = $P/sub-a.key
+ca = $P/ca.crt
 local_id = gw-a.example" "$bss"
 	neg_pair neg-remote-id 'is not remote_id' "$(cert_kv "$P" gw-a)" \
 		"$(cert_kv "$P" gw-b)
@@ -410,7 +376,7 @@ scenario_ss() {
 		tl_check "$t: charon loads its certificate and connection" \
 			ss_conf_cert "$d/ss" gw-b.example gw-a.example \
 			"$P/gw-b.crt" "$P/gw-b.key" "$P/ca.crt"
-		lines="auth = pubkey"$'\n'"cert = $P/sub-a-chain.crt"$'\n'
+		lines="auth = pubkey"$'\n'"cert = $P/sub-a.chain.pem"$'\n'
 		lines+="key = $P/sub-a.key"$'\n'"ca = $P/ca.crt"$'\n'
 		lines+="local_id = gw-a.example"$'\n'
 		lines+="remote_id = gw-b.example"
@@ -486,10 +452,7 @@ scenario_ss_neg() {
 	stop_all
 	# Reverse: charon initiates with a certificate ipsecd does not
 	# trust (its CA is strongSwan's, ipsecd trusts only ipsecctl's).
-	tl_ns A ssneg2-a && tl_ns B ssneg2-b && tl_veth "$A" veth0 "$B" veth0 &&
-		ip -n "$A" addr add "$A_OUT/24" dev veth0 &&
-		ip -n "$B" addr add "$B_OUT/24" dev veth0 ||
-		{ tl_not_ok "$t: topology 2"; return; }
+	ike_topo ssneg2 || { tl_not_ok "$t: topology 2"; return; }
 	tl_check "$t: charon starts in B (2)" ss_start "$B" "$d/ss2"
 	STOP+=("$TL_BG_PID")
 	ss_conf_cert "$d/ss2" "C=CH, O=example, CN=gw-b" gw-a.example \
@@ -529,7 +492,7 @@ if ss_available; then
 	scenario_ss init rsa
 	scenario_ss resp ed
 	scenario_ss resp mixed
-	[ -f "$P/sub-a-chain.crt" ] && scenario_ss init sub
+	[ -f "$P/sub-a.chain.pem" ] && scenario_ss init sub
 	scenario_ss_neg
 else
 	echo "# strongSwan (charon, swanctl) missing: interop skipped"

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 # tests/netns/test_pki.sh - `ipsecctl pki` end to end, no network needed:
 # files and their modes under any umask, no overwriting, no following
-# symlinks, nothing left behind on failure; the results read by
-# `openssl verify`, `openssl pkcs12` and strongSwan's `pki --print`.
+# symlinks, nothing left behind on failure; an intermediate CA (`pki ca
+# sub --ca ca`) and the chain files of what it issues; the results read
+# by `openssl verify`, `openssl pkcs12` and strongSwan's `pki --print`.
 # Uses IPSECCTL (default build/ipsecctl).  Creates no namespaces.
 # shellcheck shell=bash
 set -u
@@ -148,7 +149,107 @@ else
 	echo "# skip: openssl not installed"
 fi
 
-# 4. strongSwan reads the same files.
+# 4. An intermediate CA: `pki ca sub --ca ca`, and certificates from it.
+enddate() { date -d "$(openssl x509 -in "$1" -noout -enddate |
+	cut -d= -f2)" +%s; }
+(umask 000 && pk ca sub --ca ca >/dev/null)
+rc=$?
+tl_check "pki ca sub --ca ca (exit $rc): key 600, cert 644, no chain" \
+	test "$rc" = 0 -a "$(mode "$D/sub.key")" = 600 -a \
+	"$(mode "$D/sub.crt")" = 644 -a ! -e "$D/sub.chain.pem"
+(umask 000 && pk server leaf.example --ca sub >/dev/null)
+tl_check "server from sub: key 600, cert and chain 644" \
+	test "$(mode "$D/leaf.example.key")" = 600 -a \
+	"$(mode "$D/leaf.example.crt")" = 644 -a \
+	"$(mode "$D/leaf.example.chain.pem")" = 644
+tl_check "chain file: the leaf, then sub" \
+	test "$(cat "$D/leaf.example.crt" "$D/sub.crt")" = \
+	"$(cat "$D/leaf.example.chain.pem")"
+pk ca edsub --ca ca --type ed25519 >/dev/null &&
+	pk server edleaf --ca edsub --type rsa3072 >/dev/null
+tl_check "ed25519 intermediate issues an rsa3072 server" \
+	test -s "$D/edleaf.chain.pem"
+pk client carol --ca sub --p12-pass pw34 >/dev/null
+tl_check "client from sub: key 600, p12 600, chain written" \
+	test "$(mode "$D/carol.key")" = 600 -a \
+	"$(mode "$D/carol.p12")" = 600 -a -s "$D/carol.chain.pem"
+pk ca sub2 --ca sub >/dev/null 2>&1
+rc=$?
+tl_check "no CA below a pathlen 0 intermediate (exit $rc), no files" \
+	test "$rc" = 1 -a ! -e "$D/sub2.key" -a ! -e "$D/sub2.crt"
+pk ca notca --ca gw.example >/dev/null 2>&1
+rc=$?
+tl_check "a server certificate is no parent (exit $rc), no files" \
+	test "$rc" = 1 -a ! -e "$D/notca.key"
+pk ca orphan --ca missing >/dev/null 2>&1
+rc=$?
+tl_check "missing parent fails (exit $rc), no files" \
+	test "$rc" = 1 -a ! -e "$D/orphan.key"
+pk ca self --ca self >/dev/null 2>&1
+tl_check "a CA as its own parent is a usage error" test $? = 2
+sum=$(sha256sum "$D/sub.key" "$D/sub.crt")
+pk ca sub --ca ca >/dev/null 2>&1
+rc=$?
+tl_check "second 'pki ca sub --ca ca' fails (exit $rc), files unchanged" \
+	test "$rc" = 1 -a "$sum" = "$(sha256sum "$D/sub.key" "$D/sub.crt")"
+pk server long --ca sub --days 36500 >/dev/null 2>"$D/long.err"
+tl_check "--days beyond the CA's end: shortened, with a note" \
+	grep -q "shortened" "$D/long.err"
+if have openssl; then
+	tl_check "long ends no later than sub, sub no later than ca" \
+		test "$(enddate "$D/long.crt")" -le "$(enddate "$D/sub.crt")" \
+		-a "$(enddate "$D/sub.crt")" -le "$(enddate "$D/ca.crt")"
+	ext=$(openssl x509 -in "$D/sub.crt" -noout -ext \
+		basicConstraints,keyUsage)
+	tl_check "sub: CA:TRUE, pathlen:0, critical, keyCertSign + cRLSign" \
+		eval 'grep -q "Basic Constraints: critical" <<<"$ext" &&
+		grep -q "CA:TRUE, pathlen:0" <<<"$ext" &&
+		grep -q "Key Usage: critical" <<<"$ext" &&
+		grep -q "Certificate Sign, CRL Sign" <<<"$ext"'
+	tl_check "sub: issuer is ca, authorityKeyIdentifier = ca's SKI" \
+		eval 'test "$(openssl x509 -in "$D/sub.crt" -noout -issuer)" \
+		= "issuer=CN = ca" &&
+		test "$(openssl x509 -in "$D/sub.crt" -noout -ext \
+		authorityKeyIdentifier | sed -n "2p" | tr -d " ")" = \
+		"$(openssl x509 -in "$D/ca.crt" -noout -ext \
+		subjectKeyIdentifier | sed -n "2p" | tr -d " ")" -a \
+		-n "$(openssl x509 -in "$D/ca.crt" -noout -ext \
+		subjectKeyIdentifier | sed -n "2p")"'
+	tl_check "openssl verify: sub signed by ca, not self-signed" \
+		eval 'openssl verify -CAfile "$D/ca.crt" "$D/sub.crt" \
+		>/dev/null && ! openssl verify -CAfile "$D/sub.crt" \
+		"$D/sub.crt" >/dev/null 2>&1'
+	tl_check "openssl verify: leaf via -untrusted sub (and the chain)" \
+		eval 'openssl verify -CAfile "$D/ca.crt" -untrusted \
+		"$D/sub.crt" "$D/leaf.example.crt" "$D/carol.crt" \
+		"$D/long.crt" >/dev/null &&
+		openssl verify -CAfile "$D/ca.crt" -untrusted \
+		"$D/leaf.example.chain.pem" "$D/leaf.example.crt" >/dev/null &&
+		openssl verify -CAfile "$D/ca.crt" -untrusted \
+		"$D/edsub.crt" "$D/edleaf.crt" >/dev/null'
+	tl_check "openssl verify: leaf without -untrusted sub fails" \
+		eval '! openssl verify -CAfile "$D/ca.crt" \
+		"$D/leaf.example.crt" >/dev/null 2>&1'
+	tl_check "client p12 from sub: key, cert and sub" \
+		eval 'test "$(openssl pkcs12 -in "$D/carol.p12" \
+		-passin pass:pw34 -nodes 2>/dev/null |
+		grep -c "BEGIN")" = 3 && openssl pkcs12 -in "$D/carol.p12" \
+		-passin pass:pw34 -nodes 2>/dev/null | grep -q "subject=CN = sub"'
+fi
+if have pki; then
+	out=$(pki --print --in "$D/sub.crt" 2>/dev/null)
+	tl_check "pki --print: sub is a CA with pathlen 0" \
+		eval 'grep -q "flags:     CA CRLSign" <<<"$out" &&
+		grep -q "pathlen:   0" <<<"$out"'
+	tl_check "pki --verify: leaf trusted through sub, not without it" \
+		eval 'pki --verify --in "$D/leaf.example.crt" --cacert \
+		"$D/ca.crt" --cacert "$D/sub.crt" 2>/dev/null |
+		grep -q "certificate trusted" && ! pki --verify --in \
+		"$D/leaf.example.crt" --cacert "$D/ca.crt" 2>/dev/null |
+		grep -q "certificate trusted"'
+fi
+
+# 5. strongSwan reads the same files.
 if have pki; then
 	out=$(pki --print --in "$D/gw.example.crt" 2>/dev/null)
 	tl_check "pki --print: server altNames and flags" \
