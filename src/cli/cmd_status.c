@@ -277,7 +277,10 @@ static void print_ike(const cJSON *ike)
 	snprintf(line, sizeof(line), "%s: %s, %s [%s] ... %s [%s]",
 		 jstr(ike, "name"), jstr(ike, "state"), jstr(ike, "local"),
 		 jstr(ike, "local_id"), jstr(ike, "remote"),
-		 jstr(ike, "remote_id"));
+		 /* Who the peer proved to be; before that (or from an
+		  * older daemon), what we accept. */
+		 cJSON_IsString(jget(ike, "peer_id")) ? jstr(ike, "peer_id")
+						     : jstr(ike, "remote_id"));
 	printf("  %s\n", cli_safe(line, line, sizeof(line)));
 	snprintf(line, sizeof(line), "spi %s_i %s_r, %s", jstr(ike, "spi_i"),
 		 jstr(ike, "spi_r"), jstr(ike, "algorithms"));

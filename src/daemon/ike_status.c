@@ -261,6 +261,12 @@ void ike_mgr_status(struct ike_mgr *m, struct json *j, uint64_t now)
 			 * new keys come at the end. */
 			json_auth(j, "local_auth", &sa->auth_local);
 			json_auth(j, "remote_auth", &sa->auth_remote);
+			if (sa->peer_id.type) {
+				json_id(j, "peer_id", &sa->peer_id, NULL);
+			} else {
+				json_key(j, "peer_id");
+				json_null(j);
+			}
 			json_obj_end(j);
 		}
 }

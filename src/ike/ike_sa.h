@@ -217,6 +217,7 @@ struct ike_sa {
 	bool rk_replaced;
 	unsigned rk_collisions, rk_won;
 	struct ike_auth_info auth_local, auth_remote; /* x_auth.c */
+	struct ike_id peer_id; /* the ID the peer proved (type 0: none yet) */
 	uint16_t child_err;  /* last error notify about our Child SA */
 	uint64_t dropped;  /* datagrams dropped */
 };

@@ -424,6 +424,14 @@ static int check_peer(struct ike_sa *sa, const struct ikev2_msg *m,
 		 id_fmt(id->type, id->data, id->len, s1, sizeof(s1)),
 		 cert_subject(pc.c[0], s2, sizeof(s2)), a->method);
 out:
+	/* The identity the peer proved, for status: with remote_id = %any
+	 * the configuration does not say who it is.  One too long for
+	 * struct ike_id is left out (type 0). */
+	if (r == 0 && id->len <= sizeof(sa->peer_id.data)) {
+		sa->peer_id.type = id->type;
+		sa->peer_id.len = (uint8_t)id->len;
+		memcpy(sa->peer_id.data, id->data, id->len);
+	}
 	peer_certs_free(&pc);
 	wbuf_free(&w);
 	return r;

@@ -79,6 +79,7 @@ static int new_sa(struct ike_sa *old, bool initiator,
 	n->peer_sig_hashes = old->peer_sig_hashes;
 	n->auth_local = old->auth_local;
 	n->auth_remote = old->auth_remote;
+	n->peer_id = old->peer_id;
 	n->ike = *c;
 	memcpy(n->spi_i, spi_i, IKE_SPI_LEN);
 	memcpy(n->spi_r, spi_r, IKE_SPI_LEN);

@@ -267,6 +267,13 @@ scenario_trap6() {
 		nsping "$A" 2001:db8:a::1 2001:db8:b::1 "$d/ping-ab.txt"
 	tl_check "$t: ping B -> A through the tunnel" \
 		nsping "$B" 2001:db8:b::1 2001:db8:a::1 "$d/ping-ba.txt"
+	# B accepts any ID; its status names the one A proved.
+	ctl "$B" status --json >"$d/b-status.json" 2>&1
+	tl_check "$t: B's status: peer_id is A's address, remote_id %any" \
+		test "$(jq -r '.ike_sas[0] | "\(.peer_id) \(.remote_id)"' \
+			"$d/b-status.json")" = "$a6 %any"
+	tl_check "$t: B's text status shows A's ID" \
+		grep -q "\.\.\. $a6 \[$a6\]" <(ctl "$B" status)
 	tl_stop "$pa"
 	tl_stop "$pb"
 }
