@@ -25,6 +25,7 @@
 #include "ike/cert.h"
 #include "ike/ike_pki.h"
 #include "ike/ike_sa.h"
+#include "ike_conn_fixture.h"
 
 struct side {
 	struct ike_sa *sa;
@@ -39,38 +40,11 @@ static void child_cb(void *arg, const struct sa_params *in,
 	((struct side *)arg)->children++;
 }
 
-static void ts(struct ts_sel *t, const char *pfx)
-{
-	memset(t, 0, sizeof(*t));
-	assert_int_equal(prefix_parse(pfx, &t->net), 0);
-	t->port_hi = 65535;
-}
-
 static void make_conn(struct ike_conn *c, bool initiator)
 {
-	char err[256];
-
-	memset(c, 0, sizeof(*c));
-	assert_int_equal(addr_parse(initiator ? "192.0.2.1" : "192.0.2.2",
-				    &c->local_addr),
-			 0);
-	assert_int_equal(addr_parse(initiator ? "192.0.2.2" : "192.0.2.1",
-				    &c->remote_addr),
-			 0);
-	assert_int_equal(proposal_parse(PROPOSAL_IKE_DEFAULT, IKEV2_PROTO_IKE,
-					&c->ike, err, sizeof(err)),
-			 0);
-	assert_int_equal(proposal_parse(PROPOSAL_ESP_DEFAULT, IKEV2_PROTO_ESP,
-					&c->esp, err, sizeof(err)),
-			 0);
-	memcpy(c->psk, "a-pre-shared-key-for-mixed", 26);
-	c->psk_len = 26;
-	ts(&c->local_ts[0],
-	   initiator ? "198.51.100.16/28" : "198.51.100.32/28");
-	ts(&c->remote_ts[0],
-	   initiator ? "198.51.100.32/28" : "198.51.100.16/28");
-	c->n_local_ts = c->n_remote_ts = 1;
-	c->mode = IPSEC_MODE_TUNNEL;
+	fx_conn(c, initiator, NULL, NULL, "a-pre-shared-key-for-mixed",
+		initiator ? "198.51.100.16/28" : "198.51.100.32/28",
+		initiator ? "198.51.100.32/28" : "198.51.100.16/28");
 	c->reqid = 7;
 }
 
@@ -113,30 +87,11 @@ static struct ike_pki *pki(enum cert_key_type t, const char *cn,
 			   const char *san, bool other_ca, bool psk_local,
 			   bool psk_remote)
 {
-	struct cert_spec s = {.role = CERT_ROLE_SERVER, .cn = cn};
-	struct ike_pki *p;
-	struct evp_pkey_st *k;
-	struct x509_st *x;
-	char why[256];
+	struct x509_st *issuer = other_ca ? bad_ca : ca;
+	struct evp_pkey_st *issuer_key = other_ca ? bad_ca_key : ca_key;
 
-	assert_int_equal(ike_pki_new(&p), 0);
-	p->local_auth = psk_local ? IKE_AUTHK_PSK : IKE_AUTHK_PUBKEY;
-	p->remote_auth = psk_remote ? IKE_AUTHK_PSK : IKE_AUTHK_PUBKEY;
-	if (!psk_local) {
-		assert_int_equal(cert_keygen(t, &k), 0);
-		s.key = k;
-		s.san[0] = san;
-		s.n_san = 1;
-		s.issuer = other_ca ? bad_ca : ca;
-		s.issuer_key = other_ca ? bad_ca_key : ca_key;
-		assert_int_equal(cert_issue(&s, &x, why, sizeof(why)), 0);
-		assert_int_equal(cert_local_new(x, k, &p->local), 0);
-	}
-	if (!psk_remote) {
-		assert_int_equal(cert_store_new(&p->store), 0);
-		assert_int_equal(cert_store_add_ca(p->store, ca), 0);
-	}
-	return p;
+	return fx_pki(t, cn, san, psk_local ? NULL : issuer, issuer_key,
+		      psk_remote ? NULL : ca);
 }
 
 static void set_id(struct ike_id *id, const char *s)

@@ -30,6 +30,7 @@
 
 #include "common/err.h"
 #include "ike/ike_sa.h"
+#include "ike_conn_fixture.h"
 
 #define MAX_EV 64
 
@@ -125,39 +126,14 @@ static const struct ike_conn *iter(void *arg, const struct ike_sa *sa, size_t k)
 	return k < s->n_others ? s->others[k] : NULL;
 }
 
-static void ts(struct ts_sel *t, const char *pfx)
-{
-	memset(t, 0, sizeof(*t));
-	assert_int_equal(prefix_parse(pfx, &t->net), 0);
-	t->port_hi = 65535;
-}
-
 /* Initiator's (or the responder's mirror) connection with subnets a
  * (ours) and b (the peer's). */
 static void make_conn(struct ike_conn *c, bool initiator, const char *esp,
 		      const char *a, const char *b, uint32_t reqid)
 {
-	char err[1024];
-
-	memset(c, 0, sizeof(*c));
-	assert_int_equal(addr_parse(initiator ? "203.0.113.1" : "203.0.113.2",
-				    &c->local_addr),
-			 0);
-	assert_int_equal(addr_parse(initiator ? "203.0.113.2" : "203.0.113.1",
-				    &c->remote_addr),
-			 0);
-	if (proposal_parse("aes128gcm16-prfsha256-x25519", IKEV2_PROTO_IKE,
-			   &c->ike, err, sizeof(err)) ||
-	    proposal_parse(esp, IKEV2_PROTO_ESP, &c->esp, err, sizeof(err))) {
-		print_error("%s\n", err);
-		fail();
-	}
-	c->psk_len = 5;
-	memcpy(c->psk, "k3y-1", 5);
-	ts(&c->local_ts[0], a);
-	ts(&c->remote_ts[0], b);
-	c->n_local_ts = c->n_remote_ts = 1;
-	c->mode = IPSEC_MODE_TUNNEL;
+	fx_conn(c, initiator, "aes128gcm16-prfsha256-x25519", esp, "k3y-1", a,
+		b);
+	fx_addrs(c, initiator, "203.0.113.1", "203.0.113.2");
 	c->reqid = reqid;
 }
 

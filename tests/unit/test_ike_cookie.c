@@ -28,6 +28,7 @@
 #include "common/err.h"
 #include "ike/cookie.h"
 #include "ike/ike_sa.h"
+#include "ike_conn_fixture.h"
 
 struct peer {
 	struct ike_sa *sa; /* responder: NULL until the front door lets a
@@ -49,38 +50,11 @@ static void child_cb(void *arg, const struct sa_params *in,
 	p->children++;
 }
 
-static void ts(struct ts_sel *t, const char *pfx)
-{
-	memset(t, 0, sizeof(*t));
-	assert_int_equal(prefix_parse(pfx, &t->net), 0);
-	t->port_hi = 65535;
-}
-
 static void make_conn(struct ike_conn *c, bool initiator, const char *ike)
 {
-	char err[1024];
-
-	memset(c, 0, sizeof(*c));
-	assert_int_equal(addr_parse(initiator ? "192.0.2.1" : "192.0.2.2",
-				    &c->local_addr),
-			 0);
-	assert_int_equal(addr_parse(initiator ? "192.0.2.2" : "192.0.2.1",
-				    &c->remote_addr),
-			 0);
-	if (proposal_parse(ike, IKEV2_PROTO_IKE, &c->ike, err, sizeof(err)) ||
-	    proposal_parse("aes128gcm16", IKEV2_PROTO_ESP, &c->esp, err,
-			   sizeof(err))) {
-		print_error("%s\n", err);
-		fail();
-	}
-	c->psk_len = 6;
-	memcpy(c->psk, "secret", 6);
-	ts(&c->local_ts[0],
-	   initiator ? "198.51.100.16/28" : "198.51.100.32/28");
-	ts(&c->remote_ts[0],
-	   initiator ? "198.51.100.32/28" : "198.51.100.16/28");
-	c->n_local_ts = c->n_remote_ts = 1;
-	c->mode = IPSEC_MODE_TUNNEL;
+	fx_conn(c, initiator, ike, "aes128gcm16", "secret",
+		initiator ? "198.51.100.16/28" : "198.51.100.32/28",
+		initiator ? "198.51.100.32/28" : "198.51.100.16/28");
 	c->reqid = 9;
 }
 

@@ -32,6 +32,7 @@
 #include "common/log.h"
 #include "config/conn.h"
 #include "ike/ike_sa.h"
+#include "ike_conn_fixture.h"
 #include "vectors.h"
 
 /* An identity in the config's syntax (conn_id_parse). */
@@ -62,38 +63,12 @@ static void child_cb(void *arg, const struct sa_params *in,
 	s->children++;
 }
 
-static void ts(struct ts_sel *t, const char *pfx)
-{
-	memset(t, 0, sizeof(*t));
-	assert_int_equal(prefix_parse(pfx, &t->net), 0);
-	t->port_hi = 65535;
-}
-
 static void make_conn(struct ike_conn *c, bool initiator, const char *ike,
 		      const char *esp, const char *psk)
 {
-	char err[1024];
-
-	memset(c, 0, sizeof(*c));
-	assert_int_equal(addr_parse(initiator ? "192.0.2.1" : "192.0.2.2",
-				    &c->local_addr),
-			 0);
-	assert_int_equal(addr_parse(initiator ? "192.0.2.2" : "192.0.2.1",
-				    &c->remote_addr),
-			 0);
-	if (proposal_parse(ike, IKEV2_PROTO_IKE, &c->ike, err, sizeof(err)) ||
-	    proposal_parse(esp, IKEV2_PROTO_ESP, &c->esp, err, sizeof(err))) {
-		print_error("%s\n", err);
-		fail();
-	}
-	c->psk_len = strlen(psk);
-	memcpy(c->psk, psk, c->psk_len);
-	ts(&c->local_ts[0],
-	   initiator ? "198.51.100.16/28" : "198.51.100.32/28");
-	ts(&c->remote_ts[0],
-	   initiator ? "198.51.100.32/28" : "198.51.100.16/28");
-	c->n_local_ts = c->n_remote_ts = 1;
-	c->mode = IPSEC_MODE_TUNNEL;
+	fx_conn(c, initiator, ike, esp, psk,
+		initiator ? "198.51.100.16/28" : "198.51.100.32/28",
+		initiator ? "198.51.100.32/28" : "198.51.100.16/28");
 	c->reqid = 7;
 }
 
@@ -306,7 +281,7 @@ static void test_no_proposal(void **state)
 	/* Disjoint traffic selectors: TS_UNACCEPTABLE. */
 	make_conn(&ci, true, PROPOSAL_IKE_DEFAULT, PROPOSAL_ESP_DEFAULT, "k");
 	make_conn(&cr, false, PROPOSAL_IKE_DEFAULT, PROPOSAL_ESP_DEFAULT, "k");
-	ts(&cr.remote_ts[0], "198.51.100.144/28");
+	fx_ts(&cr.remote_ts[0], "198.51.100.144/28");
 	new_pair(&i, &r, &ci, &cr);
 	run(&i, &r, 10);
 	assert_int_equal(i.sa->state, IKE_S_ESTABLISHED);
@@ -523,10 +498,10 @@ static void test_nat_and_transport(void **state)
 	make_conn(&ci, true, PROPOSAL_IKE_DEFAULT, PROPOSAL_ESP_DEFAULT, "k");
 	make_conn(&cr, false, PROPOSAL_IKE_DEFAULT, PROPOSAL_ESP_DEFAULT, "k");
 	ci.mode = cr.mode = IPSEC_MODE_TRANSPORT;
-	ts(&ci.local_ts[0], "192.0.2.1/32");
-	ts(&ci.remote_ts[0], "192.0.2.2/32");
-	ts(&cr.local_ts[0], "192.0.2.0/24");
-	ts(&cr.remote_ts[0], "192.0.2.0/24");
+	fx_ts(&ci.local_ts[0], "192.0.2.1/32");
+	fx_ts(&ci.remote_ts[0], "192.0.2.2/32");
+	fx_ts(&cr.local_ts[0], "192.0.2.0/24");
+	fx_ts(&cr.remote_ts[0], "192.0.2.0/24");
 	assert_int_equal(id_parse("user@a.example", &ci.local_id), 0);
 	assert_int_equal(id_parse("user@a.example", &cr.remote_id), 0);
 	assert_int_equal(id_parse("@b.example", &cr.local_id), 0);
@@ -573,7 +548,7 @@ static void test_ids_and_ts(void **state)
 	assert_int_equal(addr_parse("198.51.100.1", &l.ts[0].start), 0);
 	assert_int_equal(addr_parse("198.51.100.6", &l.ts[0].end), 0);
 	l.ts[0].end_port = 65535;
-	ts(&conf[0], "198.51.100.0/24");
+	fx_ts(&conf[0], "198.51.100.0/24");
 	assert_int_equal(ike_ts_narrow(&l, conf, 1, out, &n), 0);
 	assert_int_equal(n, 4);
 	assert_int_equal(out[0].net.len, 32);
@@ -599,17 +574,17 @@ static void test_ids_and_ts(void **state)
 	l.ts[0].end_port = 65535;
 	assert_int_equal(addr_parse("0.0.0.0", &l.ts[0].start), 0);
 	assert_int_equal(addr_parse("255.255.255.255", &l.ts[0].end), 0);
-	ts(&conf[0], "198.51.100.80/28");
+	fx_ts(&conf[0], "198.51.100.80/28");
 	assert_int_equal(ike_ts_narrow(&l, conf, 1, out, &n), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(out[0].net.len, 28);
 	/* Whole address space stays one prefix. */
-	ts(&conf[0], "0.0.0.0/0");
+	fx_ts(&conf[0], "0.0.0.0/0");
 	assert_int_equal(ike_ts_narrow(&l, conf, 1, out, &n), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(out[0].net.len, 0);
 	/* Families must match. */
-	ts(&conf[0], "2001:db8::/32");
+	fx_ts(&conf[0], "2001:db8::/32");
 	assert_int_equal(ike_ts_narrow(&l, conf, 1, out, &n), ERR_NOTFOUND);
 }
 
@@ -626,10 +601,10 @@ static void test_ipv6(void **state)
 	assert_int_equal(addr_parse("2001:db8::2", &ci.remote_addr), 0);
 	cr.local_addr = ci.remote_addr;
 	cr.remote_addr = ci.local_addr;
-	ts(&ci.local_ts[0], "2001:db8:1::/64");
-	ts(&ci.remote_ts[0], "2001:db8:2::/64");
-	ts(&cr.local_ts[0], "2001:db8:2::/48");
-	ts(&cr.remote_ts[0], "2001:db8:1::/48");
+	fx_ts(&ci.local_ts[0], "2001:db8:1::/64");
+	fx_ts(&ci.remote_ts[0], "2001:db8:2::/64");
+	fx_ts(&cr.local_ts[0], "2001:db8:2::/48");
+	fx_ts(&cr.remote_ts[0], "2001:db8:1::/48");
 	assert_int_equal(id_parse("2001:db8::1", &cr.remote_id), 0);
 	new_pair(&i, &r, &ci, &cr);
 	run(&i, &r, 10);
@@ -849,8 +824,8 @@ static void ss_responder(const char *dir, const char *ike, const char *esp,
 	make_conn(&cr, false, ike, esp, SS_PSK);
 	cr.local_addr = d[k_init].dst;
 	cr.remote_addr = d[k_init].src;
-	ts(&cr.local_ts[0], "203.0.113.0/24");
-	ts(&cr.remote_ts[0], "198.51.100.0/24");
+	fx_ts(&cr.local_ts[0], "203.0.113.0/24");
+	fx_ts(&cr.remote_ts[0], "198.51.100.0/24");
 	assert_int_equal(id_parse("b.ipsec.test", &cr.local_id), 0);
 	assert_int_equal(id_parse("a.ipsec.test", &cr.remote_id), 0);
 	memset(&r, 0, sizeof(r));

@@ -26,6 +26,7 @@
 
 #include "common/err.h"
 #include "ike/ike_sa.h"
+#include "ike_conn_fixture.h"
 
 struct side {
 	struct ike_sa *sa;
@@ -46,39 +47,12 @@ static void on_ev(void *arg, enum ike_child_event type,
 		s->n_up++;
 }
 
-static void ts(struct ts_sel *t, const char *pfx)
-{
-	memset(t, 0, sizeof(*t));
-	assert_int_equal(prefix_parse(pfx, &t->net), 0);
-	t->port_hi = 65535;
-}
-
 static void make_conn(struct ike_conn *c, bool initiator, const char *a,
 		      const char *b)
 {
-	char err[1024];
-
-	memset(c, 0, sizeof(*c));
-	assert_int_equal(addr_parse(initiator ? "192.0.2.1" : "192.0.2.2",
-				    &c->local_addr),
-			 0);
-	assert_int_equal(addr_parse(initiator ? "192.0.2.2" : "192.0.2.1",
-				    &c->remote_addr),
-			 0);
-	if (proposal_parse("aes128gcm16-prfsha256-x25519, "
-			   "aes256-sha256-modp2048",
-			   IKEV2_PROTO_IKE, &c->ike, err, sizeof(err)) ||
-	    proposal_parse("aes128gcm16", IKEV2_PROTO_ESP, &c->esp, err,
-			   sizeof(err))) {
-		print_error("%s\n", err);
-		fail();
-	}
-	c->psk_len = 5;
-	memcpy(c->psk, "k3y-1", 5);
-	ts(&c->local_ts[0], a);
-	ts(&c->remote_ts[0], b);
-	c->n_local_ts = c->n_remote_ts = 1;
-	c->mode = IPSEC_MODE_TUNNEL;
+	fx_conn(c, initiator,
+		"aes128gcm16-prfsha256-x25519, aes256-sha256-modp2048",
+		"aes128gcm16", "k3y-1", a, b);
 	c->reqid = 1;
 }
 
