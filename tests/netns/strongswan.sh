@@ -23,6 +23,7 @@ ss_ctl() {
 
 # ss_start NS DIR: run charon in NS with its state in DIR (PID in
 # TL_BG_PID, recorded for cleanup).  Waits until vici answers.
+# SS_RTX_TRIES: charon's retransmit_tries (3).
 ss_start() {
 	local ns=$1 dir=$2 i
 	mkdir -p "$dir/run"
@@ -33,7 +34,7 @@ ss_start() {
 	    install_routes = yes
 	    routing_table = 220
 	    routing_table_prio = 220
-	    retransmit_tries = 3
+	    retransmit_tries = ${SS_RTX_TRIES:-3}
 	    plugins {
 	        vici { socket = unix://$dir/charon.vici }
 	    }

@@ -104,14 +104,6 @@ bgping() {
 	PING_PID=$TL_BG_PID
 }
 
-# lost FILE: pings sent minus received.
-lost() {
-	local tx rx
-	tx=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$1")
-	rx=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$1")
-	echo $((${tx:-0} - ${rx:-0}))
-}
-
 # rekey_under_ping T NS CMD...: rekey with CMD while pinging net1 A->B;
 # checks that no ping is lost.
 rekey_under_ping() {

@@ -25,44 +25,9 @@ set -u
 PSK="ike-collide-test-psk-0123456789ab"
 ROUNDS=3
 
-# conn FILE NAME LOCAL REMOTE LTS RTS START EXTRA...
-conn() {
-	local f=$1 x
-	{
-		echo "[conn $2]"
-		echo "local = $3"
-		echo "remote = $4"
-		echo "psk = $PSK"
-		echo "local_ts = $5"
-		echo "remote_ts = $6"
-		echo "ike = aes128gcm16-prfsha256-x25519"
-		echo "esp = aes128gcm16"
-		echo "start = $7"
-		shift 7
-		for x in "$@"; do echo "$x"; done
-		echo
-	} >>"$f"
-}
-
-daemon_hdr() { printf '[daemon]\ntun = ipsec0\n\n' >"$1"; }
-
-js() { ctl "$1" status --json 2>/dev/null | jq -r "$2" 2>/dev/null; }
-
-wait_for() {
-	local n=$(($1 * 2)) i
-	shift
-	for i in $(seq 1 "$n"); do
-		"$@" && return 0
-		sleep 0.5
-	done
-	return 1
-}
-
-up() {
-	[ "$(js "$1" "[.ike_sas[] | select(.state == \"ESTABLISHED\") |
-		.child_sas[] | select(.name == \"$2\")] | length")" -ge 1 ] \
-		2>/dev/null
-}
+# conn FILE NAME LOCAL REMOTE LTS RTS START EXTRA...: ike_conn, ESP
+# aes128gcm16.
+conn() { ike_conn "$1" "$2" "$3" "$4" "$5" "$6" aes128gcm16 "${@:7}"; }
 
 # kids NS NAME: "in/out" SPI pairs of NAME's Child SAs (established).
 kids() {
@@ -251,8 +216,6 @@ scenario_pair() {
 	tl_stop "$pb"
 }
 
-quiet() { "$@" >/dev/null 2>&1; }
-
 # ss_counts DIR: "IKE_SAs CHILD_SAs" in swanctl --list-sas (IKE SAs
 # ESTABLISHED; a REKEYED one is charon's old or redundant SA on its way
 # out, counted apart by ss_rekeyed).
@@ -413,33 +376,6 @@ scenario_close() {
 	tl_stop "$pb"
 }
 
-tl_cleanup_sub() {
-	local keep=${TL_KEEP:-}
-	TL_KEEP=1
-	tl_cleanup 2>/dev/null
-	TL_KEEP=$keep
-}
-
-SUBS=()
-for s in ${COLLIDE_ONLY:-pair ss ssr close}; do
-	(
-		TL_PIDS=()
-		TL_NS=()
-		trap tl_cleanup_sub EXIT
-		trap 'exit 130' INT TERM
-		{
-			"scenario_$s"
-			echo "# counts $TL_PASS $TL_FAIL"
-		} >"$TL_TMP/$s.out" 2>&1
-	) &
-	SUBS+=($!)
-	TL_PIDS+=($!)
-done
-wait "${SUBS[@]}"
-for s in ${COLLIDE_ONLY:-pair ss ssr close}; do
-	grep -v '^# counts' "$TL_TMP/$s.out"
-	set -- $(sed -n 's/^# counts //p' "$TL_TMP/$s.out")
-	TL_PASS=$((TL_PASS + ${1:-0}))
-	TL_FAIL=$((TL_FAIL + ${2:-1}))
-done
+# shellcheck disable=SC2086 # a list of names
+run_scenarios ${COLLIDE_ONLY:-pair ss ssr close}
 tl_summary

@@ -37,63 +37,6 @@ set -u
 PSK="ike-life-test-psk-0123456789abcdef"
 PINGS=6500 # 65 s at 10 ms
 
-# conn FILE NAME LOCAL REMOTE LTS RTS ESP START EXTRA...: append a
-# [conn]; each EXTRA is one "key = value" line.
-conn() {
-	local f=$1 x
-	{
-		echo "[conn $2]"
-		echo "local = $3"
-		echo "remote = $4"
-		echo "psk = $PSK"
-		echo "local_ts = $5"
-		echo "remote_ts = $6"
-		echo "ike = aes128gcm16-prfsha256-x25519"
-		echo "esp = $7"
-		echo "start = $8"
-		shift 8
-		for x in "$@"; do echo "$x"; done
-		echo
-	} >>"$f"
-}
-
-daemon_hdr() {
-	printf '[daemon]\ntun = ipsec0\n\n' >"$1"
-}
-
-# js NS JQ: a jq expression over the status of the ipsecd in NS.
-js() {
-	ctl "$1" status --json 2>/dev/null | jq -r "$2" 2>/dev/null
-}
-
-# wait_for SECONDS CMD...: poll CMD every 0.5 s.
-wait_for() {
-	local n=$(($1 * 2)) i
-	shift
-	for i in $(seq 1 "$n"); do
-		"$@" && return 0
-		sleep 0.5
-	done
-	return 1
-}
-
-# up NS NAME: NAME has an installed Child SA in an ESTABLISHED IKE SA.
-up() {
-	[ "$(js "$1" "[.ike_sas[] | select(.state == \"ESTABLISHED\") |
-		.child_sas[] | select(.name == \"$2\")] | length")" -ge 1 ] \
-		2>/dev/null
-}
-
-grep_log() { grep -q "$2" "$1" 2>/dev/null; }
-
-# lost FILE: pings sent minus received.
-lost() {
-	local tx rx
-	tx=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$1")
-	rx=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$1")
-	echo $((${tx:-0} - ${rx:-0}))
-}
-
 # longping NS SRC DST FILE: PINGS pings 10 ms apart, in the background.
 longping() {
 	tl_bg "$1" "$4" ping -q -c "$PINGS" -i 0.01 -W 1 -I "$2" "$3"
@@ -116,16 +59,16 @@ scenario_pair() {
 	pair_topo pair || { tl_not_ok "$t: topology"; return; }
 	lt=("child_lifetime = 15s" "ike_lifetime = 35s" "rekey_margin = 5s")
 	daemon_hdr "$d/a.conf"
-	conn "$d/a.conf" net1 192.0.2.10 192.0.2.20 198.51.100.0/26 \
+	ike_conn "$d/a.conf" net1 192.0.2.10 192.0.2.20 198.51.100.0/26 \
 		203.0.113.0/26 aes128gcm16 on "${lt[@]}"
-	conn "$d/a.conf" net2 192.0.2.10 192.0.2.20 198.51.100.64/26 \
+	ike_conn "$d/a.conf" net2 192.0.2.10 192.0.2.20 198.51.100.64/26 \
 		203.0.113.64/26 aes128gcm16-x25519 on "${lt[@]}"
 	# B answers; its IKE SA lives a little longer than A's rekey time.
 	lt=("child_lifetime = 15s" "ike_lifetime = 40s" "rekey_margin = 5s")
 	daemon_hdr "$d/b.conf"
-	conn "$d/b.conf" net1 192.0.2.20 192.0.2.10 203.0.113.0/26 \
+	ike_conn "$d/b.conf" net1 192.0.2.20 192.0.2.10 203.0.113.0/26 \
 		198.51.100.0/26 aes128gcm16 off "${lt[@]}"
-	conn "$d/b.conf" net2 192.0.2.20 192.0.2.10 203.0.113.64/26 \
+	ike_conn "$d/b.conf" net2 192.0.2.20 192.0.2.10 203.0.113.64/26 \
 		198.51.100.64/26 aes128gcm16-x25519 off "${lt[@]}"
 	tl_check "$t: B starts" tl_ipsecd "$B" "$d/b.conf" "$d/b.log"
 	pb=$TL_BG_PID
@@ -194,15 +137,15 @@ scenario_reauth() {
 	pair_topo reauth || { tl_not_ok "$t: topology"; return; }
 	lt=("ike_lifetime = 20s" "rekey_margin = 5s" "reauth = yes")
 	daemon_hdr "$d/a.conf"
-	conn "$d/a.conf" net1 192.0.2.10 192.0.2.20 198.51.100.0/26 \
+	ike_conn "$d/a.conf" net1 192.0.2.10 192.0.2.20 198.51.100.0/26 \
 		203.0.113.0/26 aes128gcm16 on "${lt[@]}"
-	conn "$d/a.conf" net2 192.0.2.10 192.0.2.20 198.51.100.64/26 \
+	ike_conn "$d/a.conf" net2 192.0.2.10 192.0.2.20 198.51.100.64/26 \
 		203.0.113.64/26 aes128gcm16-x25519 on "${lt[@]}"
 	lt=("ike_lifetime = 30s" "rekey_margin = 5s" "reauth = yes")
 	daemon_hdr "$d/b.conf"
-	conn "$d/b.conf" net1 192.0.2.20 192.0.2.10 203.0.113.0/26 \
+	ike_conn "$d/b.conf" net1 192.0.2.20 192.0.2.10 203.0.113.0/26 \
 		198.51.100.0/26 aes128gcm16 off "${lt[@]}"
-	conn "$d/b.conf" net2 192.0.2.20 192.0.2.10 203.0.113.64/26 \
+	ike_conn "$d/b.conf" net2 192.0.2.20 192.0.2.10 203.0.113.64/26 \
 		198.51.100.64/26 aes128gcm16-x25519 off "${lt[@]}"
 	tl_check "$t: B starts" tl_ipsecd "$B" "$d/b.conf" "$d/b.log"
 	pb=$TL_BG_PID
@@ -242,10 +185,10 @@ scenario_packets() {
 	mkdir -p "$d"
 	pair_topo pkts || { tl_not_ok "$t: topology"; return; }
 	daemon_hdr "$d/a.conf"
-	conn "$d/a.conf" net1 192.0.2.10 192.0.2.20 198.51.100.0/26 \
+	ike_conn "$d/a.conf" net1 192.0.2.10 192.0.2.20 198.51.100.0/26 \
 		203.0.113.0/26 aes128gcm16 on "life_packets = 1000"
 	daemon_hdr "$d/b.conf"
-	conn "$d/b.conf" net1 192.0.2.20 192.0.2.10 203.0.113.0/26 \
+	ike_conn "$d/b.conf" net1 192.0.2.20 192.0.2.10 203.0.113.0/26 \
 		198.51.100.0/26 aes128gcm16 off "life_packets = 1000"
 	tl_check "$t: B starts" tl_ipsecd "$B" "$d/b.conf" "$d/b.log"
 	pb=$TL_BG_PID
@@ -273,22 +216,11 @@ scenario_packets() {
 	tl_stop "$pb"
 }
 
-quiet() { "$@" >/dev/null 2>&1; }
-
 # same_kids: A's inbound SPIs are B's outbound ones (uses $A, $B).
 same_kids() {
 	[ "$(js "$A" '[.ike_sas[].child_sas[].spi_in] | sort | join(" ")')" = \
 		"$(js "$B" '[.ike_sas[].child_sas[].spi_out] | sort |
 			join(" ")')" ]
-}
-
-# In a scenario's subshell: stop its own processes and namespaces, keep
-# the shared TL_TMP (the main shell removes it).
-tl_cleanup_sub() {
-	local keep=${TL_KEEP:-}
-	TL_KEEP=1
-	tl_cleanup 2>/dev/null
-	TL_KEEP=$keep
 }
 
 # ---- ipsecd initiates, strongSwan answers; both rekey ----
@@ -301,7 +233,7 @@ scenario_ss() {
 	fi
 	pair_topo ss || { tl_not_ok "$t: topology"; return; }
 	daemon_hdr "$d/a.conf"
-	conn "$d/a.conf" net1 192.0.2.10 192.0.2.20 198.51.100.0/26 \
+	ike_conn "$d/a.conf" net1 192.0.2.10 192.0.2.20 198.51.100.0/26 \
 		203.0.113.0/26 aes128gcm16 on "child_lifetime = 14s" \
 		"ike_lifetime = 24s" "rekey_margin = 4s"
 	tl_check "$t: strongSwan starts" ss_start "$B" "$d/ss"
@@ -388,7 +320,7 @@ scenario_ssr() {
 	fi
 	pair_topo ssr || { tl_not_ok "$t: topology"; return; }
 	daemon_hdr "$d/a.conf"
-	conn "$d/a.conf" net1 192.0.2.10 192.0.2.20 198.51.100.0/26 \
+	ike_conn "$d/a.conf" net1 192.0.2.10 192.0.2.20 198.51.100.0/26 \
 		203.0.113.0/26 aes128gcm16-x25519 off "child_lifetime = 14s" \
 		"ike_lifetime = 30s" "rekey_margin = 4s"
 	tl_check "$t: ipsecd starts" tl_ipsecd "$A" "$d/a.conf" "$d/a.log"
@@ -462,11 +394,11 @@ scenario_dpd() {
 	mkdir -p "$d"
 	pair_topo dpd || { tl_not_ok "$t: topology"; return; }
 	daemon_hdr "$d/a.conf"
-	conn "$d/a.conf" net1 192.0.2.10 192.0.2.20 198.51.100.0/26 \
+	ike_conn "$d/a.conf" net1 192.0.2.10 192.0.2.20 198.51.100.0/26 \
 		203.0.113.0/26 aes128gcm16 on "dpd = 2s" "dpd_timeout = 6s" \
 		"dpd_action = restart" "close_action = restart"
 	daemon_hdr "$d/b.conf"
-	conn "$d/b.conf" net1 192.0.2.20 192.0.2.10 203.0.113.0/26 \
+	ike_conn "$d/b.conf" net1 192.0.2.20 192.0.2.10 203.0.113.0/26 \
 		198.51.100.0/26 aes128gcm16 off
 	tl_check "$t: B starts" tl_ipsecd "$B" "$d/b.conf" "$d/b.log"
 	pb=$TL_BG_PID
@@ -524,10 +456,10 @@ scenario_boot() {
 	mkdir -p "$d"
 	pair_topo boot || { tl_not_ok "$t: topology"; return; }
 	daemon_hdr "$d/a.conf"
-	conn "$d/a.conf" net1 192.0.2.10 192.0.2.20 198.51.100.0/26 \
+	ike_conn "$d/a.conf" net1 192.0.2.10 192.0.2.20 198.51.100.0/26 \
 		203.0.113.0/26 aes128gcm16 on
 	daemon_hdr "$d/b.conf"
-	conn "$d/b.conf" net1 192.0.2.20 192.0.2.10 203.0.113.0/26 \
+	ike_conn "$d/b.conf" net1 192.0.2.20 192.0.2.10 203.0.113.0/26 \
 		198.51.100.0/26 aes128gcm16 off
 	tl_check "$t: A starts, B is not running" \
 		tl_ipsecd "$A" "$d/a.conf" "$d/a.log"
@@ -553,34 +485,15 @@ scenario_boot() {
 
 # ---- 20 % random loss on a router in the middle ----
 scenario_loss() {
-	local t=loss d=$TL_TMP/loss pa pb pp R n
+	local t=loss d=$TL_TMP/loss pa pb pp n
 	mkdir -p "$d"
-	tl_ns A loss-a && tl_ns R loss-r && tl_ns B loss-b &&
-		tl_veth "$A" veth0 "$R" va && tl_veth "$R" vb "$B" veth0 &&
-		ip -n "$A" addr add 192.0.2.10/25 dev veth0 &&
-		ip -n "$R" addr add 192.0.2.1/25 dev va &&
-		ip -n "$R" addr add 192.0.2.129/25 dev vb &&
-		ip -n "$B" addr add 192.0.2.140/25 dev veth0 &&
-		ip -n "$A" route add default via 192.0.2.1 &&
-		ip -n "$B" route add default via 192.0.2.129 &&
-		ip -n "$A" addr add 198.51.100.1/32 dev lo &&
-		ip -n "$B" addr add 203.0.113.1/32 dev lo &&
-		ip netns exec "$R" sysctl -qw net.ipv4.ip_forward=1 &&
-		ip netns exec "$R" nft -f - <<-NFT
-		table inet loss {
-		    chain lossy {
-		        type filter hook forward priority 0; policy accept;
-		        numgen random mod 5 0 counter drop
-		    }
-		}
-		NFT
-	[ $? -eq 0 ] || { tl_not_ok "$t: topology"; return; }
+	loss_topo loss || { tl_not_ok "$t: topology"; return; }
 	daemon_hdr "$d/a.conf"
-	conn "$d/a.conf" net1 192.0.2.10 192.0.2.140 198.51.100.0/26 \
+	ike_conn "$d/a.conf" net1 192.0.2.10 192.0.2.140 198.51.100.0/26 \
 		203.0.113.0/26 aes128gcm16-x25519 on "child_lifetime = 15s" \
 		"rekey_margin = 5s"
 	daemon_hdr "$d/b.conf"
-	conn "$d/b.conf" net1 192.0.2.140 192.0.2.10 203.0.113.0/26 \
+	ike_conn "$d/b.conf" net1 192.0.2.140 192.0.2.10 203.0.113.0/26 \
 		198.51.100.0/26 aes128gcm16-x25519 off "child_lifetime = 15s" \
 		"rekey_margin = 5s"
 	tl_check "$t: B starts" tl_ipsecd "$B" "$d/b.conf" "$d/b.log"
@@ -603,8 +516,7 @@ scenario_loss() {
 	echo "# $t: $(lost "$d/ping.txt") of" \
 		"$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' \
 		"$d/ping.txt") pings lost on the way (20 % each direction)"
-	n=$(ip netns exec "$R" nft list table inet loss |
-		sed -n 's/.*packets \([0-9]*\).*/\1/p')
+	n=$(loss_dropped)
 	echo "# $t: the router dropped ${n:-?} packets;" \
 		"$(grep -c 'rekeying Child SA' "$d/a.log") rekeys by A," \
 		"$(grep -c 'rekeying Child SA' "$d/b.log") by B"
@@ -613,31 +525,6 @@ scenario_loss() {
 	tl_stop "$pb"
 }
 
-# Each scenario runs in a background subshell, all at the same time;
-# their output is printed in order afterwards.  A subshell has its own
-# copies of TL_NS/TL_PIDS (and no inherited traps), so it cleans up its
-# own namespaces and processes on exit; the main shell stops the
-# subshells (TL_PIDS) if it is interrupted, and removes TL_TMP.
-SUBS=()
-for s in ${LIFE_ONLY:-pair reauth ss ssr dpd boot loss packets}; do
-	(
-		TL_PIDS=() # not the other scenarios' subshells
-		TL_NS=()
-		trap tl_cleanup_sub EXIT
-		trap 'exit 130' INT TERM
-		{
-			"scenario_$s"
-			echo "# counts $TL_PASS $TL_FAIL"
-		} >"$TL_TMP/$s.out" 2>&1
-	) &
-	SUBS+=($!)
-	TL_PIDS+=($!)
-done
-wait "${SUBS[@]}"
-for s in ${LIFE_ONLY:-pair reauth ss ssr dpd boot loss packets}; do
-	grep -v '^# counts' "$TL_TMP/$s.out"
-	set -- $(sed -n 's/^# counts //p' "$TL_TMP/$s.out")
-	TL_PASS=$((TL_PASS + ${1:-0}))
-	TL_FAIL=$((TL_FAIL + ${2:-1}))
-done
+# shellcheck disable=SC2086 # a list of names
+run_scenarios ${LIFE_ONLY:-pair reauth ss ssr dpd boot loss packets}
 tl_summary
