@@ -60,8 +60,9 @@ ss_start() {
 	return 1
 }
 
-# ss_conf DIR LOCAL REMOTE LOCAL_TS REMOTE_TS PSK IKE ESP: load one
-# net-to-net PSK connection "gw" (child "net"); IDs are the addresses.
+# ss_conf DIR LOCAL REMOTE LOCAL_TS REMOTE_TS PSK IKE ESP [CHILD-EXTRA]:
+# load one net-to-net PSK connection "gw" (child "net"); IDs are the
+# addresses; CHILD-EXTRA is more lines for the child (start_action ...).
 ss_conf() {
 	cat >"$1/swanctl.conf" <<-CONF
 	connections {
@@ -80,6 +81,7 @@ ss_conf() {
 	                local_ts = $4
 	                remote_ts = $5
 	                esp_proposals = $8
+	                ${9:-}
 	            }
 	        }
 	    }

@@ -237,40 +237,9 @@ scenario_ss() {
 		203.0.113.0/26 aes128gcm16 on "child_lifetime = 14s" \
 		"ike_lifetime = 24s" "rekey_margin = 4s"
 	tl_check "$t: strongSwan starts" ss_start "$B" "$d/ss"
-	cat >"$d/ss/swanctl.conf" <<-CONF
-	connections {
-	    gw {
-	        version = 2
-	        local_addrs = 192.0.2.20
-	        remote_addrs = 192.0.2.10
-	        proposals = aes128gcm16-prfsha256-x25519
-	        local { auth = psk
-	                id = 192.0.2.20 }
-	        remote { auth = psk
-	                 id = 192.0.2.10 }
-	        children {
-	            net {
-	                mode = tunnel
-	                local_ts = 203.0.113.0/26
-	                remote_ts = 198.51.100.0/26
-	                esp_proposals = aes128gcm16
-	                rekey_time = 11s
-	                life_time = 20s
-	                rand_time = 2s
-	            }
-	        }
-	    }
-	}
-	secrets {
-	    ike-gw {
-	        id-l = 192.0.2.20
-	        id-r = 192.0.2.10
-	        secret = "$PSK"
-	    }
-	}
-	CONF
-	SWANCTL_DIR=$d/ss ss_ctl "$d/ss" --load-all --noprompt \
-		--file "$d/ss/swanctl.conf" >"$d/ss/load.out" 2>&1
+	ss_conf "$d/ss" 192.0.2.20 192.0.2.10 203.0.113.0/26 198.51.100.0/26 \
+		"$PSK" aes128gcm16-prfsha256-x25519 aes128gcm16 \
+		"rekey_time = 11s"$'\n'"life_time = 20s"$'\n'"rand_time = 2s"
 	tl_check "$t: strongSwan config loaded" test $? -eq 0
 	tl_check "$t: ipsecd starts" tl_ipsecd "$A" "$d/a.conf" "$d/a.log"
 	pa=$TL_BG_PID

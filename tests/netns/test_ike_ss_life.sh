@@ -26,43 +26,9 @@ set -u
 PSK="ike-ss-life-test-psk-0123456789abcd"
 IKE_P=aes128gcm16-prfsha256-x25519
 
-# ss_gw DIR LOCAL REMOTE LTS RTS ESP CHILD-EXTRA: load connection "gw"
-# (child "net") into the charon of DIR; CHILD-EXTRA is more lines for
-# the child (start_action, rekey_time ...).
-ss_gw() {
-	cat >"$1/swanctl.conf" <<-CONF
-	connections {
-	    gw {
-	        version = 2
-	        local_addrs = $2
-	        remote_addrs = $3
-	        proposals = $IKE_P
-	        local { auth = psk
-	                id = $2 }
-	        remote { auth = psk
-	                 id = $3 }
-	        children {
-	            net {
-	                mode = tunnel
-	                local_ts = $4
-	                remote_ts = $5
-	                esp_proposals = $6
-	                $7
-	            }
-	        }
-	    }
-	}
-	secrets {
-	    ike-gw {
-	        id-l = $2
-	        id-r = $3
-	        secret = "$PSK"
-	    }
-	}
-	CONF
-	SWANCTL_DIR=$1 ss_ctl "$1" --load-all --noprompt \
-		--file "$1/swanctl.conf" >"$1/load.out" 2>&1
-}
+# ss_gw DIR LOCAL REMOTE LTS RTS ESP CHILD-EXTRA: ss_conf with our PSK
+# and IKE proposal.
+ss_gw() { ss_conf "$1" "$2" "$3" "$4" "$5" "$PSK" "$IKE_P" "$6" "$7"; }
 
 # ss_kill PID: charon dies at once (no Delete, like a crash).
 ss_kill() {
