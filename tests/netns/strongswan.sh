@@ -23,7 +23,9 @@ ss_ctl() {
 
 # ss_start NS DIR: run charon in NS with its state in DIR (PID in
 # TL_BG_PID, recorded for cleanup).  Waits until vici answers.
-# SS_RTX_TRIES: charon's retransmit_tries (3).
+# SS_RTX_TRIES, SS_RTX_TIMEOUT, SS_RTX_BASE: charon's retransmit_tries,
+# _timeout and _base (3, 4.0 s and 1.8, charon's own defaults but for
+# the tries).
 ss_start() {
 	local ns=$1 dir=$2 i
 	mkdir -p "$dir/run"
@@ -35,6 +37,8 @@ ss_start() {
 	    routing_table = 220
 	    routing_table_prio = 220
 	    retransmit_tries = ${SS_RTX_TRIES:-3}
+	    retransmit_timeout = ${SS_RTX_TIMEOUT:-4.0}
+	    retransmit_base = ${SS_RTX_BASE:-1.8}
 	    plugins {
 	        vici { socket = unix://$dir/charon.vici }
 	    }
