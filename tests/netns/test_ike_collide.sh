@@ -218,38 +218,60 @@ scenario_pair() {
 
 # ss_counts DIR: "IKE_SAs CHILD_SAs" in swanctl --list-sas (IKE SAs
 # ESTABLISHED; a REKEYED one is charon's old or redundant SA on its way
-# out, counted apart by ss_rekeyed).
+# out, counted apart by ss_rekeyed).  A DELETED Child SA is not counted:
+# charon keeps the inbound half of a replaced or redundant SA 5 s
+# (charon.delete_rekeyed_delay) for packets still on the way, as ipsecd
+# does; ss_gone checks that they go.
 ss_counts() {
 	ss_ctl "$1" --list-sas >"$1/sas.txt" 2>&1
 	echo "$(grep -c '^gw: #[0-9]*, ESTABLISHED' "$1/sas.txt")" \
-		"$(grep -c '^  net: ' "$1/sas.txt")"
+		"$(grep '^  net: ' "$1/sas.txt" | grep -vc ', DELETED,')"
+}
+
+# ss_gone DIR: charon lists one Child SA in all, of any state.
+ss_gone() {
+	ss_ctl "$1" --list-sas >"$1/sas.txt" 2>&1
+	[ "$(grep -c '^  net: ' "$1/sas.txt")" = 1 ]
 }
 ss_rekeyed() { grep -c '^gw: #[0-9]*, REKEYED' "$1/sas.txt"; }
 
-# ss_one DIR: exactly one IKE SA and one Child SA at both ends.
-ss_one() {
-	[ "$(ss_counts "$1")" = "1 1" ] && one_kid_a && one_ike_a
-}
-one_kid_a() {
-	local a
-	a=$(kids "$A" net1)
-	[ -n "$a" ] && [ "${a#* }" = "$a" ]
-}
-one_ike_a() {
-	local a
-	a=$(ikes "$A")
-	[ -n "$a" ] && [ "${a#* }" = "$a" ]
-}
+# single LIST: exactly one word.
+single() { [ -n "$1" ] && [ "${1#* }" = "$1" ]; }
 
-# ss_check MSG DIR: ss_one within 8 s; what each end has if not.
+# ss_check MSG DIR: one IKE SA and one Child SA at both ends within
+# 20 s (a message lost or refused costs charon a 4 s retransmission,
+# two cost 11 s).  Prints how long it took; on failure, every state
+# seen, with the time since the check started, and the last lines each
+# end logged.
 ss_check() {
-	if wait_for 8 ss_one "$2/ss"; then
+	local t0 now i c ik k
+	t0=$(date +%s%N)
+	echo "== $1" >>"$2/polls.txt"
+	: >"$2/poll.txt"
+	for i in $(seq 1 40); do
+		c=$(ss_counts "$2/ss")
+		ik=$(ikes "$A")
+		k=$(kids "$A" net1)
+		now=$((($(date +%s%N) - t0) / 1000000))
+		echo "$now ms: strongSwan (IKE, Child SAs) $c; ipsecd IKE" \
+			"$ik, Child $k" >>"$2/poll.txt"
+		tail -n 1 "$2/poll.txt" >>"$2/polls.txt"
+		[ "$c" = "1 1" ] && single "$ik" && single "$k" && break
+		[ "$now" -ge 20000 ] && break
+		sleep 0.5
+	done
+	if [ "$c" = "1 1" ] && single "$ik" && single "$k"; then
 		tl_ok "$1"
-	else
-		tl_not_ok "$1"
-		echo "# strongSwan (IKE, Child SAs): $(ss_counts "$2/ss");" \
-			"ipsecd: IKE $(ikes "$A"); Child $(kids "$A" net1)"
+		echo "# $1: after $now ms"
+		return
 	fi
+	tl_not_ok "$1"
+	uniq -f 2 "$2/poll.txt" | sed 's/^/#   /'
+	echo "# ipsecd's last lines:"
+	tail -n 12 "$2/a.log" | sed 's/^/#   /'
+	echo "# charon's last lines:"
+	grep '\[IKE\]\|\[ENC\]' "$2/ss/charon.log" | tail -n 20 |
+		sed 's/^/#   /'
 }
 
 # ss_scenario T DIR WHO: WHO = ipsecd or strongswan starts the tunnel.
@@ -297,6 +319,8 @@ ss_scenario() {
 		tl_check "$t: IKE round $i: new IKE SA ($s0 -> $s1)" \
 			test -n "$s1" -a "$s1" != "$s0"
 	done
+	tl_check "$t: charon's replaced Child SAs are gone (delete_rekeyed_delay)" \
+		wait_for 15 ss_gone "$d/ss"
 	s1=${s1%%:*}
 	tl_check "$t: strongSwan lists ipsecd's IKE SPI (${s1#0x})" \
 		grep -qi "${s1#0x}" "$d/ss/sas.txt"
