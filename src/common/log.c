@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/err.h"
 
 static enum log_level levels[LS__COUNT] = {
@@ -166,17 +167,9 @@ void log_use_syslog(const char *ident)
 	log_syslog = true;
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 bool log_ratelimit_ok(struct log_ratelimit *rl, uint32_t *held)
 {
-	uint64_t now = now_ms();
+	uint64_t now = mono_ms();
 
 	*held = 0;
 	if (now - rl->window_start_ms >= (uint64_t)rl->interval_s * 1000) {

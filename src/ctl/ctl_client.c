@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/err.h"
 
 int ctl_connect(const char *path, int *fd)
@@ -37,14 +38,6 @@ int ctl_connect(const char *path, int *fd)
 	return 0;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Wait for fd to be ready for ev before the deadline (< 0: none). */
 static int wait_fd(int fd, short ev, int64_t deadline)
 {
@@ -55,7 +48,7 @@ static int wait_fd(int fd, short ev, int64_t deadline)
 	for (;;) {
 		left = -1;
 		if (deadline >= 0) {
-			left = deadline - now_ms();
+			left = deadline - (int64_t)mono_ms();
 			if (left < 0)
 				left = 0;
 			if (left > 0x7fffffff)
@@ -128,7 +121,8 @@ void ctl_result_free(struct ctl_result *res)
 int ctl_call(int fd, unsigned argc, const char *const *argv,
 	     int timeout_ms, struct ctl_result *res)
 {
-	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	int64_t deadline =
+		timeout_ms < 0 ? -1 : (int64_t)mono_ms() + timeout_ms;
 	uint8_t hdr[CTL_HDR_LEN];
 	struct wbuf w;
 	struct buf b;

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
 
@@ -61,14 +62,6 @@ struct ctl_server {
 	struct log_ratelimit rl;
 	struct ctl_request rq;	/* scratch: too big for the stack */
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Log lines a client can cause go through one rate limit. */
 #define peer_log(srv, lvl, ...)                                         \
@@ -127,7 +120,7 @@ static int flush_out(struct ctl_client *c)
 			 MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (k > 0) {
 			c->out_off += (size_t)k;
-			c->last_ms = now_ms();
+			c->last_ms = (int64_t)mono_ms();
 			continue;
 		}
 		if (k < 0 && errno == EINTR)
@@ -295,7 +288,7 @@ static int read_in(struct ctl_server *srv, struct ctl_client *c)
 			 MSG_DONTWAIT);
 		if (k > 0) {
 			c->in_len += (size_t)k;
-			c->last_ms = now_ms();
+			c->last_ms = (int64_t)mono_ms();
 			continue;
 		}
 		if (k == 0) {
@@ -366,7 +359,7 @@ static void client_events(struct ctl_server *srv)
  */
 static int find_slot(struct ctl_server *srv, unsigned *slot)
 {
-	int64_t now = now_ms(), oldest = 0;
+	int64_t now = (int64_t)mono_ms(), oldest = 0;
 	unsigned i, victim = CTL_MAX_CLIENTS;
 
 	if (free_slot(srv, slot))
@@ -465,7 +458,7 @@ static void accept_clients(struct ctl_server *srv)
 		c->id = id;
 		c->gen = ++srv->gen & 0xffffff;
 		c->events = EPOLLIN;
-		c->last_ms = now_ms();
+		c->last_ms = (int64_t)mono_ms();
 		e.data.u64 = slot | (uint64_t)c->gen << 8;
 		if (epoll_ctl(srv->ep, EPOLL_CTL_ADD, fd, &e) < 0) {
 			log_err(LS_CTL, "epoll_ctl: %s", strerror(errno));

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "common/buf.h"
+#include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "config/conn.h"
@@ -271,7 +272,7 @@ static void ent_state_changed(struct ike_ent *e, uint64_t now)
 	case IKE_S_AUTH_SENT:
 		/* RFC 7296 §2.1: a new request; restart the timer. */
 		e->tries = 0;
-		e->next_rtx = now + 1;
+		e->rtx_at_ms = mono_ms() + IKE_RTX_FIRST_MS;
 		break;
 	case IKE_S_ESTABLISHED:
 		e->established = now;
@@ -336,7 +337,7 @@ static void ent_check(struct ike_mgr *m, struct ike_ent *e)
 	if (ike_sa_req_pending(sa) && sa->next_req_id != e->rtx_req_id) {
 		e->rtx_req_id = sa->next_req_id;
 		e->tries = 0;
-		e->next_rtx = now + 1;
+		e->rtx_at_ms = mono_ms() + IKE_RTX_FIRST_MS;
 	}
 	/* §2.25.2: deleted by the peer while our rekeys collided: the
 	 * peer's new IKE SA takes the Child SAs. */
@@ -446,7 +447,7 @@ static void handle(struct ike_mgr *m, const uint8_t *p, size_t len,
 		   const struct ip_addr *dst, uint16_t dport)
 {
 	static const uint8_t zero[IKE_SPI_LEN];
-	char ab[ADDR_STRLEN];
+	char ab[ADDR_STRLEN], si[IKE_SPI_STRLEN], sr[IKE_SPI_STRLEN];
 	struct ike_tx tx = {0};
 	struct ike_peek h;
 	struct ike_ent *e;
@@ -476,9 +477,26 @@ static void handle(struct ike_mgr *m, const uint8_t *p, size_t len,
 		    (h.flags & IKEV2_FLAG_RESPONSE) ||
 		    !(h.flags & IKEV2_FLAG_INITIATOR) || h.msg_id != 0 ||
 		    memcmp(h.spi_r, zero, IKE_SPI_LEN)) {
+			/* §1.4.1: the answer to a Delete is not awaited;
+			 * it finds its IKE SA gone, as expected. */
+			if (h.flags & IKEV2_FLAG_RESPONSE &&
+			    h.exch == IKEV2_EXCH_INFORMATIONAL) {
+				log_dbg(LS_IKE,
+					"INFORMATIONAL response from %s for "
+					"IKE SA %s, gone",
+					addr_fmt(src, ab, sizeof(ab)),
+					ike_spi_fmt(h.spi_i, si));
+				return;
+			}
 			rx_log("IKE datagram dropped",
-			       "from %s: no IKE SA for its SPIs",
-			       addr_fmt(src, ab, sizeof(ab)));
+			       "from %s: no IKE SA for its SPIs (SPIi %s, "
+			       "SPIr %s, exchange %u, %s %u)",
+			       addr_fmt(src, ab, sizeof(ab)),
+			       ike_spi_fmt(h.spi_i, si),
+			       ike_spi_fmt(h.spi_r, sr), h.exch,
+			       h.flags & IKEV2_FLAG_RESPONSE ? "response"
+							     : "request",
+			       h.msg_id);
 			return;
 		}
 		c = conn_for(m, src, dst);
@@ -741,16 +759,26 @@ static void dos_log(struct ike_mgr *m, uint64_t now)
 		 (unsigned long long)m->init_failed);
 }
 
+/* RFC 7296 §2.1: the wait before retransmission n (1, 2, ...): it
+ * doubles from 1 s, capped at 8 s.  Deadlines are in milliseconds: with
+ * whole seconds, a request sent just before a second boundary went again
+ * a few ms later, and a peer busy with the first copy drops the second
+ * (charon logs "ignoring request with ID n, already processing"). */
+static uint64_t rtx_wait_ms(unsigned n)
+{
+	return n < 3 ? (uint64_t)IKE_RTX_FIRST_MS << n : 8000;
+}
+
 /* RFC 7296 §2.1, §2.4: our CREATE_CHILD_SA or INFORMATIONAL request is
  * retransmitted like IKE_AUTH; no answer at all means the peer is gone,
  * and the IKE SA with all its Child SAs is deleted. */
 static void ent_rtx_established(struct ike_mgr *m, struct ike_ent *e,
-				uint64_t now)
+				uint64_t now_ms)
 {
 	struct ike_tx tx = {0};
 	char why[64];
 
-	if (now < e->next_rtx)
+	if (now_ms < e->rtx_at_ms)
 		return;
 	if (e->tries >= IKE_RTX_TRIES) {
 		snprintf(why, sizeof(why),
@@ -760,7 +788,7 @@ static void ent_rtx_established(struct ike_mgr *m, struct ike_ent *e,
 		return;
 	}
 	e->tries++;
-	e->next_rtx = now + (e->tries < 3 ? 1u << e->tries : 8u);
+	e->rtx_at_ms = now_ms + rtx_wait_ms(e->tries);
 	if (ike_sa_retransmit(e->sa, &tx) == 0)
 		log_dbg(LS_IKE, "conn %s: retransmission %u", e->conn->name,
 			e->tries);
@@ -771,7 +799,7 @@ void ike_mgr_tick(struct ike_mgr *m)
 {
 	struct ike_ent *e, *next;
 	struct ike_tx tx = {0};
-	uint64_t now = ipsec_now_s();
+	uint64_t now = ipsec_now_s(), now_ms = mono_ms();
 	char ab[ADDR_STRLEN];
 
 	if (!m)
@@ -801,13 +829,13 @@ void ike_mgr_tick(struct ike_mgr *m)
 		if (ike_life_tick(m, e, now))
 			continue;
 		if (ike_sa_req_pending(e->sa)) {
-			ent_rtx_established(m, e, now);
+			ent_rtx_established(m, e, now_ms);
 			continue;
 		}
 		if (!e->sa->initiator ||
 		    (e->sa->state != IKE_S_INIT_SENT &&
 		     e->sa->state != IKE_S_AUTH_SENT) ||
-		    now < e->next_rtx)
+		    now_ms < e->rtx_at_ms)
 			continue;
 		if (e->tries >= IKE_RTX_TRIES) {
 			log_err(LS_IKE,
@@ -828,7 +856,7 @@ void ike_mgr_tick(struct ike_mgr *m)
 		 * that the attempt ends after about 30 s (sent at 0, 1, 3,
 		 * 7, 15, 23; given up at 31). */
 		e->tries++;
-		e->next_rtx = now + (e->tries < 3 ? 1u << e->tries : 8u);
+		e->rtx_at_ms = now_ms + rtx_wait_ms(e->tries);
 		if (ike_sa_retransmit(e->sa, &tx) == 0)
 			log_dbg(LS_IKE, "conn %s: retransmission %u",
 				e->conn->name, e->tries);

@@ -20,6 +20,7 @@
 #define IKE_HALF_OPEN_MAX 32 /* responder SAs before IKE_AUTH */
 #define IKE_HALF_OPEN_S 30   /* a half-open SA is dropped after this */
 #define IKE_RTX_TRIES 5	     /* RFC 7296 §2.1: then give up */
+#define IKE_RTX_FIRST_MS 1000 /* the first retransmission, at the least */
 #define IKE_FAILED_KEEP_S 10 /* answer retransmissions, then free */
 #define IKE_MSG_MAX 65535
 
@@ -52,7 +53,7 @@ struct ike_ent {
 	struct ike_mgr *m;
 	enum ike_state seen; /* state when last looked at */
 	uint64_t created, established;
-	uint64_t next_rtx;
+	uint64_t rtx_at_ms; /* mono_ms() of the next retransmission */
 	unsigned tries;
 	uint64_t dead_at; /* 0, or when to free it */
 	bool ike_logged;  /* key log line written */

@@ -184,6 +184,7 @@ void ike_life_rekeyed(struct ike_mgr *m, struct ike_ent *e)
 {
 	struct ike_sa *nsa = e->sa->rekeyed_to;
 	uint64_t now = ipsec_now_s();
+	char s0[IKE_SPI_STRLEN], s1[IKE_SPI_STRLEN];
 	struct ike_tx tx = {0};
 	struct ike_ent *n;
 
@@ -203,11 +204,9 @@ void ike_life_rekeyed(struct ike_mgr *m, struct ike_ent *e)
 	ike_life_established(n, now);
 	e->replaced = true;
 	log_info(LS_IKE, "conn %s: IKE SA rekeyed by %s (RFC 7296 §2.18, "
-		 "rekey %u): SPIs %02x%02x%02x%02x... -> %02x%02x%02x%02x...",
+		 "rekey %u): SPIi %s -> %s",
 		 e->conn->name, nsa->initiator ? "us" : "the peer", n->rekeys,
-		 e->sa->spi_i[0], e->sa->spi_i[1], e->sa->spi_i[2],
-		 e->sa->spi_i[3], nsa->spi_i[0], nsa->spi_i[1], nsa->spi_i[2],
-		 nsa->spi_i[3]);
+		 ike_spi_fmt(e->sa->spi_i, s0), ike_spi_fmt(nsa->spi_i, s1));
 	if (nsa->initiator) {
 		/* §2.18: the end that started the rekey deletes the old
 		 * IKE SA (it has no Child SAs any more). */

@@ -16,14 +16,9 @@
 
 static void json_spi(struct json *j, const char *key, const uint8_t *spi)
 {
-	char s[2 + 2 * IKE_SPI_LEN + 1];
-	int i;
+	char s[IKE_SPI_STRLEN];
 
-	s[0] = '0';
-	s[1] = 'x';
-	for (i = 0; i < IKE_SPI_LEN; i++)
-		snprintf(s + 2 + 2 * i, 3, "%02x", spi[i]);
-	json_kv_str(j, key, s);
+	json_kv_str(j, key, ike_spi_fmt(spi, s));
 }
 
 static void json_id(struct json *j, const char *key, const struct ike_id *id,

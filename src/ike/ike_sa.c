@@ -969,6 +969,18 @@ int ike_sa_recv(struct ike_sa *sa, const uint8_t *udp, size_t len,
 	return r;
 }
 
+const char *ike_spi_fmt(const uint8_t spi[IKE_SPI_LEN],
+			char buf[IKE_SPI_STRLEN])
+{
+	int i;
+
+	buf[0] = '0';
+	buf[1] = 'x';
+	for (i = 0; i < IKE_SPI_LEN; i++)
+		snprintf(buf + 2 + 2 * i, 3, "%02x", spi[i]);
+	return buf;
+}
+
 int ike_nonce_cmp(const uint8_t *a, size_t alen, const uint8_t *b,
 		  size_t blen)
 {

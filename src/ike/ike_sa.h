@@ -309,6 +309,11 @@ const char *ike_child_state_name(enum ike_child_state s);
 
 const char *ike_state_name(enum ike_state s);
 
+/* An IKE SPI as "0x" and 16 hex digits, for logs and status. */
+#define IKE_SPI_STRLEN (2 + 2 * IKE_SPI_LEN + 1)
+const char *ike_spi_fmt(const uint8_t spi[IKE_SPI_LEN],
+			char buf[IKE_SPI_STRLEN]);
+
 /* ---- internal to src/ike (ike_sa.c and the x_*.c exchanges) ---- */
 
 /* Nonces in the order of RFC 7296 §2.8.1 (collisions): octet by octet,
