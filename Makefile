@@ -70,6 +70,7 @@ DAEMON := $(O)/ipsecd
 CLI := $(O)/ipsecctl
 UNIT_BINS := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRCS))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(O)/fuzz/%,$(FUZZ_SRCS))
+UDP_FLOOD := $(O)/udp-flood
 KAT_BIN := $(O)/esp-kat
 
 .PHONY: all unit fuzz-bin kat-bin deps check demo kat fuzz bench clean \
@@ -137,9 +138,9 @@ fuzz: deps
 	$(MAKE) O=build/fuzz FUZZ=1 fuzz-bin
 	FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh build/fuzz
 
-bench: all
+bench: all $(UDP_FLOOD)
 	sh scripts/deps.sh --bench
-	bash bench/run.sh
+	O=$(O) bash bench/run.sh
 	$(MAKE) bench-ike
 	$(MAKE) bench-rekey
 
@@ -161,6 +162,10 @@ bench-micro: $(BENCH_MICRO)
 
 $(BENCH_MICRO): $(call obj,$(BENCH_SRCS)) $(LIB)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS_CORE)
+
+# The light 64-byte UDP load of bench/run.sh (bench/udp_flood.c).
+$(UDP_FLOOD): $(call obj,bench/udp_flood.c)
+	$(CC) $(ALL_CFLAGS) -o $@ $^
 
 # IKEv2 handshake latency and rate (bench/ike.sh, bench/ike_load.c): the
 # load generator drives struct ike_sa initiators from libipsecd.

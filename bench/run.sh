@@ -5,11 +5,13 @@
 #   ESP in UDP 4500 like strongSwan's kernel-libipsec and WireGuard
 #   send), strongSwan (kernel-libipsec), wireguard-go.
 # For each: one iperf3 TCP stream (DURATION s), 64-byte UDP packets per
-# second delivered (UDP_DURATION s, unlimited send rate), ping RTT.
+# second delivered (UDP_DURATION s, unlimited send rate) twice: with
+# iperf3, and with bench/udp_flood.c (sendmmsg/recvmmsg in batches of 64:
+# iperf3's own per-packet cost takes about a core of these two), ping RTT.
 # Prints a table with ratios of ipsecd to each peer.  Nothing asserts on
 # the numbers.  Env: DURATION (10), UDP_DURATION (5), PING_N (200),
 # PEERS ("plain ipsecd ipsecd-udp strongswan wireguard"), TESTS ("ping
-# tcp udp"), ESP (aes128gcm16), IPSECD (build/ipsecd), ENCAP (for the
+# tcp udp mm"), ESP (aes128gcm16), IPSECD (build/ipsecd), ENCAP (for the
 # "ipsecd" row: no, ESP in IP; or udp).
 set -u
 cd "$(dirname "$0")/.."
@@ -19,7 +21,9 @@ DURATION=${DURATION:-10}
 UDP_DURATION=${UDP_DURATION:-5}
 PING_N=${PING_N:-200}
 PEERS=${PEERS:-plain ipsecd ipsecd-udp strongswan wireguard}
-TESTS=${TESTS:-ping tcp udp}
+TESTS=${TESTS:-ping tcp udp mm}
+O=${O:-build}
+UDP_FLOOD=${UDP_FLOOD:-$ROOT/$O/udp-flood}
 OUT=${OUT:-$ROOT/build/bench}
 IPSECD=${IPSECD:-$ROOT/build/ipsecd}
 ENCAP=${ENCAP:-no}
@@ -27,6 +31,10 @@ mkdir -p "$OUT"
 trap 'topo_down; rm -rf "$PEER_STATE"' EXIT
 trap 'exit 130' INT TERM
 
+[ -x "$UDP_FLOOD" ] || {
+	echo "bench: $UDP_FLOOD missing; run: make bench" >&2
+	exit 1
+}
 for tool in iperf3 wireguard-go wg swanctl; do
 	command -v "$tool" >/dev/null || {
 		echo "bench: $tool missing; run: sh scripts/deps.sh --bench" >&2
@@ -70,6 +78,22 @@ try:
 except Exception: print("0")' "$OUT/$1-udp.json"
 }
 
+# 64-byte UDP with udp-flood: packets per second delivered to B.
+mm_pps() {
+	local pid i
+	ip netns exec "$NS_B" "$UDP_FLOOD" recv "$INNER_B" 5202 \
+		"$UDP_DURATION" >"$OUT/$1-mm.txt" 2>&1 &
+	pid=$!
+	for i in $(seq 50); do
+		grep -q ready "$OUT/$1-mm.txt" 2>/dev/null && break
+		sleep 0.1
+	done
+	ip netns exec "$NS_A" "$UDP_FLOOD" send "$INNER_A" "$INNER_B" 5202 \
+		"$UDP_DURATION" 64 >"$OUT/$1-mm-send.txt" 2>&1
+	wait "$pid" 2>/dev/null
+	sed -n 's/.*: \([0-9]*\) pkt\/s$/\1/p' "$OUT/$1-mm.txt" | head -1
+}
+
 ping_avg() {
 	ip netns exec "$NS_A" ping -q -c "$PING_N" -i 0.01 -I "$INNER_A" \
 		"$INNER_B" >"$OUT/$1-ping.txt" 2>&1
@@ -109,7 +133,7 @@ ipsecd_up() {
 	return 1
 }
 
-declare -A TCP UDP RTT
+declare -A TCP UDP MM RTT
 run_peer() {
 	local name=$1
 	topo_up
@@ -128,12 +152,13 @@ run_peer() {
 	case " $TESTS " in *" ping "*) RTT[$name]=$(ping_avg "$name") ;; esac
 	case " $TESTS " in *" tcp "*) TCP[$name]=$(tcp_mbps "$name") ;; esac
 	case " $TESTS " in *" udp "*) UDP[$name]=$(udp_pps "$name") ;; esac
-	echo "$name: tcp ${TCP[$name]:--} Mbit/s, udp64 ${UDP[$name]:--} pkt/s, rtt ${RTT[$name]:--} ms"
+	case " $TESTS " in *" mm "*) MM[$name]=$(mm_pps "$name") ;; esac
+	echo "$name: tcp ${TCP[$name]:--} Mbit/s, udp64 ${UDP[$name]:--} pkt/s (iperf3), ${MM[$name]:--} pkt/s (udp-flood), rtt ${RTT[$name]:--} ms"
 	topo_down
 }
 
 echo "# ipsecd bench $(date -u +%FT%TZ), $(nproc) cores, kernel $(uname -r)"
-echo "# ESP ${ESP:-aes128gcm16} (ipsecd encap=$ENCAP, ipsecd-udp encap=udp); iperf3 TCP ${DURATION}s; UDP 64-byte ${UDP_DURATION}s; ping -c $PING_N -i 0.01"
+echo "# ESP ${ESP:-aes128gcm16} (ipsecd encap=$ENCAP, ipsecd-udp encap=udp); iperf3 TCP ${DURATION}s; UDP 64-byte ${UDP_DURATION}s (iperf3, then udp-flood); ping -c $PING_N -i 0.01"
 for p in $PEERS; do
 	run_peer "$p"
 done
@@ -146,20 +171,22 @@ except Exception: print("-")' "$1" "$2"
 }
 
 echo
-printf '%-12s %14s %16s %12s\n' peer "TCP Mbit/s" "UDP64 pkt/s" "RTT ms"
+printf '%-12s %14s %16s %16s %12s\n' peer "TCP Mbit/s" "UDP64 pkt/s" \
+	"UDP64 mm pkt/s" "RTT ms"
 for p in $PEERS; do
-	printf '%-12s %14s %16s %12s\n' "$p" "${TCP[$p]:--}" "${UDP[$p]:--}" \
-		"${RTT[$p]:--}"
+	printf '%-12s %14s %16s %16s %12s\n' "$p" "${TCP[$p]:--}" \
+		"${UDP[$p]:--}" "${MM[$p]:--}" "${RTT[$p]:--}"
 done
 echo
-printf '%-24s %10s %10s %10s\n' "ratio" TCP UDP64 RTT
+printf '%-24s %10s %10s %10s %10s\n' "ratio" TCP UDP64 "UDP64 mm" RTT
 for me in $PEERS; do
 	case $me in ipsecd*) ;; *) continue ;; esac
 	for p in $PEERS; do
 		case $p in ipsecd*) continue ;; esac
-		printf '%-24s %10s %10s %10s\n' "$me / $p" \
+		printf '%-24s %10s %10s %10s %10s\n' "$me / $p" \
 			"$(ratio "${TCP[$me]:-}" "${TCP[$p]:-}")" \
 			"$(ratio "${UDP[$me]:-}" "${UDP[$p]:-}")" \
+			"$(ratio "${MM[$me]:-}" "${MM[$p]:-}")" \
 			"$(ratio "${RTT[$me]:-}" "${RTT[$p]:-}")"
 	done
 done
