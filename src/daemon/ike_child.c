@@ -41,6 +41,8 @@ static void kid_down(struct ike_ent *e, struct ike_kid *k)
 		d->ops->del_sa(d->dp, IPSEC_PROTO_ESP, k->out.spi, SA_DIR_OUT);
 	log_info(LS_IKE, "conn %s: Child SA removed (in 0x%08x, out 0x%08x)",
 		 k->name, k->in.spi, k->out.spi);
+	if (k->used)
+		e->n_kids--;
 	memset(k, 0, sizeof(*k));
 }
 
@@ -105,7 +107,7 @@ static void take_over_out(struct ike_mgr *m, struct ike_ent *e, uint32_t reqid,
 	size_t i;
 
 	for (o = m->ents; o; o = o->next)
-		for (i = 0; i < IKE_KIDS_MAX; i++) {
+		for (i = 0; i < IKE_KIDS_MAX && o->n_kids; i++) {
 			k = &o->kids[i];
 			if (!k->used || k->reqid != reqid ||
 			    !k->out_installed || k->out_replaced ||
@@ -163,6 +165,7 @@ static void kid_up(struct ike_ent *e, const struct ike_child *c,
 		return;
 	}
 	k->used = true;
+	e->n_kids++;
 	k->reqid = conn->ike.reqid;
 	snprintf(k->name, sizeof(k->name), "%s", conn->name);
 	k->in_installed = true;

@@ -58,6 +58,7 @@ struct ike_ent {
 	uint64_t dead_at; /* 0, or when to free it */
 	bool ike_logged;  /* key log line written */
 	struct ike_kid kids[IKE_KIDS_MAX]; /* !used = free */
+	unsigned n_kids; /* kids[] used: lets scans over all SAs skip */
 	uint32_t rtx_req_id; /* sa->next_req_id when the timer started */
 	/* Lifetime and liveness (ike_life.c): reauthentication and expiry
 	 * times (0 = none), the IKE SA that replaces this one, the last

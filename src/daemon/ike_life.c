@@ -90,15 +90,14 @@ void ike_life_kid_up(struct ike_ent *e, struct ike_kid *k,
 			k->rekeys = old->rekeys + 1;
 	} else {
 		/* Reauthentication: count on from the pair it replaces. */
-		for (i = 0; i < IKE_KIDS_MAX; i++) {
-			struct ike_ent *o;
+		struct ike_ent *o;
 
-			for (o = e->m->ents; o; o = o->next)
-				if (o->reauth == e && o->kids[i].used &&
+		for (o = e->m->ents; o; o = o->next)
+			for (i = 0; o->reauth == e && i < IKE_KIDS_MAX; i++)
+				if (o->kids[i].used &&
 				    o->kids[i].reqid == k->reqid &&
 				    o->kids[i].rekeys + 1 > k->rekeys)
 					k->rekeys = o->kids[i].rekeys + 1;
-		}
 	}
 	if (!conn)
 		return;
@@ -200,6 +199,8 @@ void ike_life_rekeyed(struct ike_mgr *m, struct ike_ent *e)
 	 * the new IKE SA. */
 	memcpy(n->kids, e->kids, sizeof(n->kids));
 	memset(e->kids, 0, sizeof(e->kids));
+	n->n_kids = e->n_kids;
+	e->n_kids = 0;
 	n->rekeys = e->rekeys + 1;
 	ike_life_established(n, now);
 	e->replaced = true;
