@@ -156,6 +156,14 @@ up() {
 		2>/dev/null
 }
 
+# through NS SRC DST: one ping from SRC to DST answered within 10 s.
+# When the peer initiated, ipsecd's Child SA is up once it has sent the
+# IKE_AUTH response, a moment before the peer installs its own; a count
+# of lost pings starts after this.
+through() {
+	wait_for 10 quiet ip netns exec "$1" ping -c 1 -W 1 -I "$2" "$3"
+}
+
 grep_log() { grep -q "$2" "$1" 2>/dev/null; }
 quiet() { "$@" >/dev/null 2>&1; }
 

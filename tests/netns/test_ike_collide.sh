@@ -299,6 +299,8 @@ ss_scenario() {
 		"start_action = $sstart"
 	tl_check "$t: strongSwan config loaded" test $? -eq 0
 	tl_check "$t: tunnel up ($who initiated)" wait_for 15 up "$A" net1
+	tl_check "$t: both ends carry traffic" \
+		through "$A" 198.51.100.1 203.0.113.1
 	startping "$A" 198.51.100.1 203.0.113.1 "$d/ping.txt"
 	p=$PING_PID
 	sleep 1

@@ -335,6 +335,8 @@ scenario_ssr() {
 	tl_check "$t: strongSwan config loaded (start_action = start)" \
 		test $? -eq 0
 	tl_check "$t: tunnel up (ipsecd answered)" wait_for 15 up "$A" net1
+	tl_check "$t: strongSwan's end is up too" \
+		through "$A" 198.51.100.1 203.0.113.1
 	longping "$A" 198.51.100.1 203.0.113.1 "$d/ping.txt"
 	p1=$PING_PID
 	wait "$p1"
