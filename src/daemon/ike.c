@@ -761,9 +761,8 @@ static void dos_log(struct ike_mgr *m, uint64_t now)
 
 /* RFC 7296 §2.1: the wait before retransmission n (1, 2, ...): it
  * doubles from 1 s, capped at 8 s.  Deadlines are in milliseconds: with
- * whole seconds, a request sent just before a second boundary went again
- * a few ms later, and a peer busy with the first copy drops the second
- * (charon logs "ignoring request with ID n, already processing"). */
+ * whole seconds, a request sent just before a second boundary went out
+ * again a few ms later, before any answer could have come. */
 static uint64_t rtx_wait_ms(unsigned n)
 {
 	return n < 3 ? (uint64_t)IKE_RTX_FIRST_MS << n : 8000;
