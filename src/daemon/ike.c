@@ -197,15 +197,63 @@ static bool ent_active(const struct ike_ent *e)
 	return !e->dead_at && e->sa->state != IKE_S_FAILED;
 }
 
+static size_t spi_bucket(const struct ike_mgr *m, const uint8_t *spi)
+{
+	uint64_t x = 0;
+	int i;
+
+	for (i = 0; i < IKE_SPI_LEN; i++)
+		x = x << 8 | spi[i];
+	/* Fibonacci hashing of the seeded SPI: the top bits. */
+	return (size_t)(((x ^ m->spi_seed) * 0x9e3779b97f4a7c15ULL) >>
+			(64 - IKE_SPI_HASH_BITS));
+}
+
+/* An SPIi is set once (RFC 7296 §2.6: kept through retries) and never
+ * changes: the initiator's when it sends IKE_SA_INIT, the responder's
+ * from that request, a rekeyed SA's from the CREATE_CHILD_SA. */
+static void ent_index(struct ike_mgr *m, struct ike_ent *e)
+{
+	static const uint8_t zero[IKE_SPI_LEN];
+	size_t b;
+
+	if (e->spi_hashed || !memcmp(e->sa->spi_i, zero, IKE_SPI_LEN))
+		return;
+	b = spi_bucket(m, e->sa->spi_i);
+	e->spi_next = m->spi_tab[b];
+	m->spi_tab[b] = e;
+	e->spi_hashed = true;
+}
+
+void ike_mgr_ent_link(struct ike_mgr *m, struct ike_ent *e)
+{
+	e->next = m->ents;
+	if (m->ents)
+		m->ents->pprev = &e->next;
+	e->pprev = &m->ents;
+	m->ents = e;
+	ent_index(m, e);
+}
+
 static void ent_unlink(struct ike_mgr *m, struct ike_ent *e)
 {
 	struct ike_ent **pp;
 
-	for (pp = &m->ents; *pp; pp = &(*pp)->next)
+	if (e->pprev) {
+		*e->pprev = e->next;
+		if (e->next)
+			e->next->pprev = e->pprev;
+		e->pprev = NULL;
+	}
+	if (!e->spi_hashed)
+		return;
+	for (pp = &m->spi_tab[spi_bucket(m, e->sa->spi_i)]; *pp;
+	     pp = &(*pp)->spi_next)
 		if (*pp == e) {
-			*pp = e->next;
+			*pp = e->spi_next;
 			break;
 		}
+	e->spi_hashed = false;
 }
 
 static void ent_child_down(struct ike_ent *e)
@@ -248,8 +296,7 @@ static int ent_new(struct ike_mgr *m, struct conn_cfg *c, bool initiator,
 	e->conn = c;
 	e->m = m;
 	e->created = ipsec_now_s();
-	e->next = m->ents;
-	m->ents = e;
+	ike_mgr_ent_link(m, e);
 	*out = e;
 	return 0;
 }
@@ -321,6 +368,7 @@ static void ent_check(struct ike_mgr *m, struct ike_ent *e)
 	char line[KEYLOG_LINE_MAX];
 	uint64_t now = ipsec_now_s();
 
+	ent_index(m, e);
 	if (!e->ike_logged && sa->sk && sa->ike.encr) {
 		e->ike_logged = true;
 		if (m->keylog_fd >= 0 &&
@@ -387,7 +435,7 @@ static struct ike_ent *ent_find(struct ike_mgr *m, const struct ike_peek *h)
 	bool from_i = h->flags & IKEV2_FLAG_INITIATOR;
 	struct ike_ent *e;
 
-	for (e = m->ents; e; e = e->next)
+	for (e = m->spi_tab[spi_bucket(m, h->spi_i)]; e; e = e->spi_next)
 		if (e->sa->initiator != from_i &&
 		    !memcmp(e->sa->spi_i, h->spi_i, IKE_SPI_LEN))
 			return e;
@@ -984,7 +1032,9 @@ int ike_mgr_new(struct daemon *d, struct ike_mgr **out)
 	m->q_rd = sv[0];
 	m->q_wr = sv[1];
 	m->cookie_threshold = d->conns->cookie_threshold;
-	r = ike_cookies_new(ipsec_now_s(), &m->cookies);
+	r = crypto_random(&m->spi_seed, sizeof(m->spi_seed));
+	if (r == 0)
+		r = ike_cookies_new(ipsec_now_s(), &m->cookies);
 	if (r)
 		goto out;
 	if (d->conns->keylog[0]) {

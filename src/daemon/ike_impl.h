@@ -45,9 +45,15 @@ struct ike_kid {
 
 #define IKE_KIDS_MAX IKE_CHILD_SLOTS
 
+/* IKE SAs are found by SPIi in a table of 2^IKE_SPI_HASH_BITS chains. */
+#define IKE_SPI_HASH_BITS 10
+#define IKE_SPI_BUCKETS (1u << IKE_SPI_HASH_BITS)
+
 /* One IKE SA and what it installed. */
 struct ike_ent {
-	struct ike_ent *next;
+	struct ike_ent *next, **pprev; /* m->ents (ike_mgr_ent_link) */
+	struct ike_ent *spi_next;      /* its chain in m->spi_tab */
+	bool spi_hashed;	       /* in m->spi_tab (SPIi set) */
 	struct conn_cfg *conn; /* borrowed from d->conns */
 	struct ike_sa *sa;
 	struct ike_mgr *m;
@@ -93,6 +99,10 @@ struct ike_mgr {
 	uint64_t init_failed;	   /* requests refused by an IKE SA */
 	uint64_t dos_logged_at;	   /* last summary line, ipsec_now_s() */
 	uint64_t dos_logged_sum;   /* counters at that time */
+	/* IKE SAs by SPIi.  The seed is secret so that a peer choosing
+	 * SPIs cannot aim them all at one chain. */
+	uint64_t spi_seed;
+	struct ike_ent *spi_tab[IKE_SPI_BUCKETS];
 };
 
 /* ---- ike_child.c: Child SAs in the data plane ---- */
@@ -118,6 +128,8 @@ unsigned ike_ent_delete_children(struct ike_mgr *m, struct ike_ent *e,
 /* ike.c, for ike_child.c */
 void ike_mgr_send_tx(struct ike_mgr *m, struct ike_tx *tx);
 void ike_mgr_ent_check(struct ike_mgr *m, struct ike_ent *e);
+/* List e in m->ents, and in the SPI table once its SPIi is set. */
+void ike_mgr_ent_link(struct ike_mgr *m, struct ike_ent *e);
 bool ike_ent_active(const struct ike_ent *e);
 void ike_mgr_keylog(struct ike_mgr *m, const char *line);
 

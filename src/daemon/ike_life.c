@@ -156,8 +156,7 @@ static struct ike_ent *ent_of_new_sa(struct ike_mgr *m,
 	n->created = n->established = now;
 	n->seen = IKE_S_ESTABLISHED;
 	ike_sa_set_hooks(nsa, ike_ent_child_ev, ike_ent_conn_iter, n);
-	n->next = m->ents;
-	m->ents = n;
+	ike_mgr_ent_link(m, n);
 	return n;
 }
 
