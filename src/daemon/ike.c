@@ -872,6 +872,7 @@ void ike_mgr_tick(struct ike_mgr *m)
 			e->dead_at = now;
 			continue;
 		}
+		ike_ent_out_wait_tick(e, now);
 		/* Lifetimes, rekeys, DPD (ike_life.c). */
 		if (ike_life_tick(m, e, now))
 			continue;

@@ -7,6 +7,7 @@
  * and the Child SA part of ipsecctl down.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/err.h"
@@ -20,6 +21,9 @@
 
 /* ---- Child SAs in the data plane ---- */
 
+/* The longest a responder's new outbound SA waits (kid_up). */
+#define OUT_WAIT_S 3
+
 struct ike_kid *ike_ent_kid(struct ike_ent *e, uint32_t spi_in)
 {
 	size_t i;
@@ -30,20 +34,34 @@ struct ike_kid *ike_ent_kid(struct ike_ent *e, uint32_t spi_in)
 	return NULL;
 }
 
+static void out_wait_free(struct ike_kid *k)
+{
+	if (!k->out_wait)
+		return;
+	crypto_wipe(k->out_wait, sizeof(*k->out_wait));
+	free(k->out_wait);
+	k->out_wait = NULL;
+}
+
 /* Remove one Child SA's directions from the data plane. */
 static void kid_down(struct ike_ent *e, struct ike_kid *k)
 {
 	struct daemon *d = e->m->d;
+	bool out_went = k->out_installed && !k->out_replaced;
+	uint32_t reqid = k->reqid;
 
 	if (k->in_installed)
 		d->ops->del_sa(d->dp, IPSEC_PROTO_ESP, k->in.spi, SA_DIR_IN);
-	if (k->out_installed && !k->out_replaced)
+	if (out_went)
 		d->ops->del_sa(d->dp, IPSEC_PROTO_ESP, k->out.spi, SA_DIR_OUT);
 	log_info(LS_IKE, "conn %s: Child SA removed (in 0x%08x, out 0x%08x)",
 		 k->name, k->in.spi, k->out.spi);
 	if (k->used)
 		e->n_kids--;
+	out_wait_free(k);
 	memset(k, 0, sizeof(*k));
+	if (out_went)
+		ike_mgr_out_gone(e->m, reqid);
 }
 
 void ike_ent_kid_down(struct ike_ent *e, struct ike_kid *k)
@@ -123,6 +141,81 @@ static void take_over_out(struct ike_mgr *m, struct ike_ent *e, uint32_t reqid,
 		}
 }
 
+/* Does another Child SA of reqid carry its outbound traffic? */
+static bool out_in_use(struct ike_mgr *m, uint32_t reqid)
+{
+	struct ike_ent *o;
+	size_t i;
+
+	for (o = m->ents; o; o = o->next)
+		for (i = 0; i < IKE_KIDS_MAX && o->n_kids; i++)
+			if (o->kids[i].used && o->kids[i].reqid == reqid &&
+			    o->kids[i].out_installed &&
+			    !o->kids[i].out_replaced)
+				return true;
+	return false;
+}
+
+/* Install k's waiting outbound SA (kid_up); the older one goes. */
+static void kid_out_go(struct ike_ent *e, struct ike_kid *k, const char *why)
+{
+	struct daemon *d = e->m->d;
+	struct sa_params *out = k->out_wait;
+	int r;
+
+	k->out_wait = NULL;
+	take_over_out(e->m, e, k->reqid, k->name, 0);
+	r = d->ops->add_sa(d->dp, out);
+	if (r) {
+		log_err(LS_IKE, "conn %s: cannot install the outbound SA: %s",
+			k->name, err_str(r));
+	} else {
+		k->out_installed = true;
+		keylog_sa(e->m, out);
+		log_info(LS_IKE, "conn %s: outbound SA 0x%08x in use (%s)",
+			 k->name, out->spi, why);
+	}
+	crypto_wipe(out, sizeof(*out));
+	free(out);
+}
+
+void ike_ent_out_wait_tick(struct ike_ent *e, uint64_t now)
+{
+	struct daemon *d = e->m->d;
+	struct sa_stats st;
+	size_t i;
+
+	for (i = 0; i < IKE_KIDS_MAX && e->n_kids; i++) {
+		struct ike_kid *k = &e->kids[i];
+
+		if (!k->used || !k->out_wait)
+			continue;
+		memset(&st, 0, sizeof(st));
+		if (d->ops->get_stats(d->dp, IPSEC_PROTO_ESP, k->in.spi,
+				      SA_DIR_IN, &st) == 0 && st.packets)
+			kid_out_go(e, k, "the peer sends on the new pair");
+		else if (now >= k->out_wait_until)
+			kid_out_go(e, k, "waited long enough");
+		else if (!out_in_use(e->m, k->reqid))
+			kid_out_go(e, k, "the older outbound SA is gone");
+	}
+}
+
+void ike_mgr_out_gone(struct ike_mgr *m, uint32_t reqid)
+{
+	struct ike_ent *o;
+	size_t i;
+
+	for (o = m->ents; o; o = o->next)
+		for (i = 0; i < IKE_KIDS_MAX && o->n_kids; i++)
+			if (o->kids[i].used && o->kids[i].out_wait &&
+			    o->kids[i].reqid == reqid) {
+				kid_out_go(o, &o->kids[i],
+					   "the older outbound SA is gone");
+				return;
+			}
+}
+
 static void kid_up(struct ike_ent *e, const struct ike_child *c,
 		   const struct sa_params *in, const struct sa_params *out)
 {
@@ -131,6 +224,7 @@ static void kid_up(struct ike_ent *e, const struct ike_child *c,
 	struct conn_cfg *conn = conn_by_reqid(m, c->reqid);
 	struct ike_kid *k = NULL;
 	struct sa_params pin, pout;
+	bool wait;
 	size_t i;
 	int r;
 
@@ -143,7 +237,17 @@ static void kid_up(struct ike_ent *e, const struct ike_child *c,
 			e->conn->name, c->spi_in);
 		return;
 	}
-	if (out)
+	/* RFC 7296 §2.8 has a rekey responder send on the new pair only
+	 * once the initiator has it (its outbound follows the Delete).  A
+	 * new pair that replaces another one of the connection without a
+	 * rekey (reauthentication, §2.8.3; a peer that restarted) gets the
+	 * same care: if we answered, the initiator installs its inbound
+	 * SA only when our response arrives, and ESP sent at once could
+	 * overtake it.  The older outbound SA stays in use until the peer
+	 * sends on the new pair, the older one goes, or OUT_WAIT_S pass. */
+	wait = out && !c->ours && !c->rekeyed_from &&
+	       out_in_use(m, conn->ike.reqid);
+	if (out && !wait)
 		take_over_out(m, e, conn->ike.reqid, conn->name,
 			      c->rekeyed_from);
 	/* Byte/packet lifetimes (ike_life.c) into copies. */
@@ -173,7 +277,19 @@ static void kid_up(struct ike_ent *e, const struct ike_child *c,
 	ike_life_kid_up(e, k, c);
 	keep_params(&k->in, in);
 	keylog_sa(m, in);
-	if (out) {
+	if (wait) {
+		k->out_wait = malloc(sizeof(*k->out_wait));
+		if (k->out_wait) {
+			*k->out_wait = *out;
+			k->out_wait_until = ipsec_now_s() + OUT_WAIT_S;
+		} else {
+			wait = false;
+			take_over_out(m, e, conn->ike.reqid, conn->name, 0);
+		}
+	}
+	if (wait) {
+		keep_params(&k->out, out);
+	} else if (out) {
 		r = d->ops->add_sa(d->dp, out);
 		if (r)
 			log_err(LS_IKE,
@@ -198,7 +314,8 @@ static void kid_up(struct ike_ent *e, const struct ike_child *c,
 		 in->spi, c->spi_out,
 		 in->encap_sport ? ", ESP in UDP (NAT)" : "",
 		 c->rekeyed_from ? ", rekeyed" : "",
-		 out ? "" : " (outbound follows the old SA's Delete)");
+		 wait ? " (outbound waits for the peer to use the new pair)"
+		 : out ? "" : " (outbound follows the old SA's Delete)");
 	crypto_wipe(&pin, sizeof(pin));
 	crypto_wipe(&pout, sizeof(pout));
 }

@@ -41,6 +41,12 @@ struct ike_kid {
 	const char *rekey_why, *expire_why;
 	unsigned rekeys;
 	bool lingering; /* replaced: only the inbound SA, until expire_at */
+	/* Responder of a new pair while another pair of the connection
+	 * carries its outbound traffic: the new outbound SA, keys and all,
+	 * until the peer shows it has the new inbound one (ike_child.c;
+	 * owned, wiped when freed), and the latest time to install it. */
+	struct sa_params *out_wait;
+	uint64_t out_wait_until;
 };
 
 #define IKE_KIDS_MAX IKE_CHILD_SLOTS
@@ -106,6 +112,10 @@ struct ike_mgr {
 };
 
 /* ---- ike_child.c: Child SAs in the data plane ---- */
+/* Install waiting outbound SAs of e whose time has come (each tick). */
+void ike_ent_out_wait_tick(struct ike_ent *e, uint64_t now);
+/* An outbound SA of reqid was removed: a waiting one takes over. */
+void ike_mgr_out_gone(struct ike_mgr *m, uint32_t reqid);
 /* A Child SA's record by our inbound SPI, or NULL. */
 struct ike_kid *ike_ent_kid(struct ike_ent *e, uint32_t spi_in);
 /* Remove every Child SA of e from the data plane. */

@@ -111,11 +111,13 @@ void ike_life_kid_up(struct ike_ent *e, struct ike_kid *k,
 void ike_life_linger(struct ike_ent *e, struct ike_kid *k)
 {
 	struct daemon *d = e->m->d;
+	bool out_went = k->out_installed && !k->out_replaced;
 
 	/* RFC 7296 §2.8 lets the old pair go once the new one is in
 	 * use; packets the peer sent on the old SA just before may still
 	 * be queued on the way, so its inbound SA lives LINGER_S more. */
-	if (k->out_installed && !k->out_replaced)
+
+	if (out_went)
 		d->ops->del_sa(d->dp, IPSEC_PROTO_ESP, k->out.spi, SA_DIR_OUT);
 	k->out_installed = false;
 	k->lingering = true;
@@ -123,6 +125,8 @@ void ike_life_linger(struct ike_ent *e, struct ike_kid *k)
 	k->expire_at = ipsec_now_s() + LINGER_S;
 	log_dbg(LS_IKE, "conn %s: Child SA 0x%08x replaced; its inbound SA "
 		"stays %d s", k->name, k->in.spi, LINGER_S);
+	if (out_went)
+		ike_mgr_out_gone(e->m, k->reqid);
 }
 
 void ike_life_established(struct ike_ent *e, uint64_t now)

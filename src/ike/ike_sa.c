@@ -663,6 +663,7 @@ int ike_child_keys_up(struct ike_sa *sa, struct ike_child *c, bool we_init,
 	}
 	child_keys_wipe(&ck);
 	c->state = IKE_CHILD_INSTALLED;
+	c->ours = we_init; /* the event handler may ask */
 	ike_sa_peer_log("Child SA up: in SPI %08x, out SPI %08x (%s%s%s)%s",
 			in->spi, out->spi, c->esp.encr->name,
 			c->esp.ke ? ", PFS " : "",
